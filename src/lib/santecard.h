@@ -1,0 +1,345 @@
+/*
+ * santecard.h - public API of libsantecard, the token layer of santecard.
+ *
+ * Conventions (see docs/ARCHITECTURE.md):
+ *  - every function returns an stc_rv; stc_strerror() explains it;
+ *  - nothing here prints: diagnostics go through the logging facility (stc_log_*),
+ *    which is silent unless STC_DEBUG is set;
+ *  - buffers are (pointer, length) pairs; output lengths are in/out where noted;
+ *  - handles are opaque; a handle is used by one thread at a time.
+ */
+#ifndef SANTECARD_H
+#define SANTECARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ errors */
+
+typedef enum stc_rv {
+	STC_OK = 0,
+	STC_ERR_INVALID_ARGS,       /* caller passed something impossible */
+	STC_ERR_INVALID_DATA,       /* malformed input: TLV, ATR, R-APDU ... */
+	STC_ERR_BUFFER_TOO_SMALL,   /* output buffer too short; nothing written past it */
+	STC_ERR_NO_MEMORY,
+	STC_ERR_NO_SERVICE,         /* the PC/SC service (pcscd) is not running */
+	STC_ERR_NO_READERS,         /* pcscd runs but has no reader */
+	STC_ERR_READER_NOT_FOUND,   /* no reader of that name */
+	STC_ERR_READER_REMOVED,     /* the reader went away */
+	STC_ERR_NO_CARD,            /* no card in the reader */
+	STC_ERR_CARD_REMOVED,       /* the card was pulled during the operation */
+	STC_ERR_CARD_RESET,         /* the card was reset by another application */
+	STC_ERR_CARD_UNRESPONSIVE,  /* the card does not answer (mute, no ATR) */
+	STC_ERR_CARD_UNSUPPORTED,   /* card or protocol not supported */
+	STC_ERR_SHARING_VIOLATION,  /* another application holds the card exclusively */
+	STC_ERR_TIMEOUT,            /* nothing happened before the timeout */
+	STC_ERR_CANCELLED,          /* a blocking call was cancelled */
+	STC_ERR_COMM,               /* transmission error between host, reader and card */
+	STC_ERR_PROTOCOL,           /* the card broke the protocol (61xx loop, bad length) */
+	STC_ERR_CARD_STATUS,        /* the card answered with an error status word */
+	STC_ERR_PIN_INCORRECT,      /* wrong PIN; tries left reported separately */
+	STC_ERR_PIN_BLOCKED,        /* PIN blocked (tries exhausted) */
+	STC_ERR_SECURITY_STATUS,    /* security status not satisfied (login needed) */
+	STC_ERR_NOT_FOUND,          /* file, object or tag not found */
+	STC_ERR_NOT_SUPPORTED,      /* the operation is not supported */
+	STC_ERR_PCSC,               /* another PC/SC error (see the log) */
+	STC_ERR_INTERNAL,           /* a bug in santecard */
+	STC_RV_COUNT_               /* number of codes; not an error */
+} stc_rv;
+
+/* A short English sentence describing rv (never NULL). */
+const char *stc_strerror(stc_rv rv);
+/* The symbolic name, e.g. "STC_ERR_CARD_REMOVED" (never NULL). */
+const char *stc_rv_name(stc_rv rv);
+
+/* ----------------------------------------------------------------- logging */
+
+typedef enum stc_log_level {
+	STC_LOG_NONE = 0,
+	STC_LOG_ERROR = 1,
+	STC_LOG_WARN = 2,
+	STC_LOG_INFO = 3,
+	STC_LOG_DEBUG = 4
+} stc_log_level;
+
+/*
+ * The one logging facility. Defaults come from the environment on first use:
+ *   STC_DEBUG=0..4 or none|error|warn|info|debug   (default: error messages off, i.e. 0)
+ *   STC_LOG_FILE=/path   (append; default stderr)
+ * APDU dumps appear at debug level; the data of VERIFY, CHANGE REFERENCE DATA and
+ * RESET RETRY COUNTER is always masked.
+ */
+void stc_log_set_level(stc_log_level level);
+stc_log_level stc_log_get_level(void);
+/* path NULL = stderr. Returns STC_ERR_INVALID_ARGS if the file cannot be opened. */
+stc_rv stc_log_set_file(const char *path);
+void stc_log(stc_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void stc_vlog(stc_log_level level, const char *fmt, va_list ap);
+/* Hex dump of a C-APDU (dir '>') or R-APDU (dir '<') at debug level, PIN data masked. */
+void stc_log_apdu(char dir, const uint8_t *apdu, size_t len);
+
+/* --------------------------------------------------------------- BER-TLV */
+
+/* Deepest nesting stc_tlv_walk() follows; deeper input is STC_ERR_INVALID_DATA. */
+#define STC_TLV_MAX_DEPTH 16
+
+typedef struct stc_tlv {
+	uint32_t tag;          /* tag bytes big-endian, e.g. 0x5F20, 0x9F7F; at most 4 bytes */
+	int constructed;       /* bit 6 of the first tag byte */
+	const uint8_t *value;  /* points into the parsed buffer */
+	size_t len;            /* value length */
+	const uint8_t *raw;    /* start of the tag */
+	size_t raw_len;        /* tag + length + value */
+} stc_tlv;
+
+/*
+ * Parse one TLV at *buf (with *len bytes available) and advance past it.
+ * Accepts tags of 1-4 bytes and definite lengths of 1-5 bytes (81..84 forms).
+ * 00 and FF padding bytes between objects are skipped (ISO 7816-4 5.2.2).
+ * Returns STC_ERR_NOT_FOUND at the end of the buffer (nothing left but padding),
+ * STC_ERR_INVALID_DATA for truncated or malformed input; never reads past *len.
+ */
+stc_rv stc_tlv_next(const uint8_t **buf, size_t *len, stc_tlv *out);
+
+/* Check that the whole buffer is a well-formed sequence of TLVs, descending into
+ * constructed ones up to STC_TLV_MAX_DEPTH levels. */
+stc_rv stc_tlv_validate(const uint8_t *buf, size_t len);
+
+/* First TLV with this tag at the top level of buf (no descent). */
+stc_rv stc_tlv_find(const uint8_t *buf, size_t len, uint32_t tag, stc_tlv *out);
+
+/* Follow a path of tags through constructed TLVs: {0x62, 0xA1, 0x8C} finds 8C inside
+ * A1 inside 62. depth <= STC_TLV_MAX_DEPTH. */
+stc_rv stc_tlv_find_path(const uint8_t *buf, size_t len, const uint32_t *path,
+			 size_t depth, stc_tlv *out);
+
+/* Fixed-capacity output buffer for the TLV builder (no allocation). */
+typedef struct stc_buf {
+	uint8_t *data;
+	size_t cap;
+	size_t len;
+	int overflow;   /* set once a write did not fit; later writes are ignored */
+} stc_buf;
+
+void stc_buf_init(stc_buf *b, uint8_t *data, size_t cap);
+/* Append a primitive or already-encoded constructed TLV. */
+void stc_tlv_put(stc_buf *b, uint32_t tag, const uint8_t *value, size_t len);
+/* Open a constructed TLV; returns a mark to give to stc_tlv_end(). */
+size_t stc_tlv_begin(stc_buf *b, uint32_t tag);
+/* Close the TLV opened at mark, fixing its length (moves the value if the length
+ * needs more than one byte). */
+void stc_tlv_end(stc_buf *b, size_t mark);
+/* STC_OK, or STC_ERR_BUFFER_TOO_SMALL if anything did not fit. */
+stc_rv stc_buf_status(const stc_buf *b);
+
+/* COMPACT-TLV (ISO 7816-4 8.1.1.2, historical bytes): one byte tag<<4 | len. */
+typedef struct stc_ctlv {
+	uint8_t tag;           /* 0..15 */
+	const uint8_t *value;
+	size_t len;            /* 0..15 */
+} stc_ctlv;
+stc_rv stc_ctlv_next(const uint8_t **buf, size_t *len, stc_ctlv *out);
+
+/* ------------------------------------------------------------------- ATR */
+
+#define STC_ATR_MAX 33
+#define STC_PROTO_T0  0x01u
+#define STC_PROTO_T1  0x02u
+#define STC_PROTO_T15 0x8000u   /* T=15 marks global interface bytes, not a protocol */
+
+typedef struct stc_atr {
+	uint8_t raw[STC_ATR_MAX];
+	size_t raw_len;
+	int inverse;               /* TS = 3F (inverse convention) */
+	/* interface bytes by index i = 1..8 (TAi, TBi, TCi, TDi); present[i] bit mask */
+	uint8_t ta[9], tb[9], tc[9], td[9];
+	uint8_t present[9];        /* bit 0 TA, 1 TB, 2 TC, 3 TD */
+	unsigned protocols;        /* STC_PROTO_* offered (T=0 implied when no TD1) */
+	int first_protocol;        /* 0 or 1: the protocol of TD1, 0 if absent */
+	unsigned fi, di;           /* F and D from TA1 (372, 1 by default) */
+	unsigned fmax_khz;         /* f(max) in kHz from TA1 (5000 by default) */
+	int specific_mode;         /* TA2 present */
+	uint8_t hist[15];
+	size_t hist_len;
+	int tck_present;           /* present when any protocol other than T=0 is offered */
+	int tck_ok;                /* XOR of T0..TCK is zero */
+} stc_atr;
+
+/* Parse an ATR. STC_ERR_INVALID_DATA when truncated, too long, bad TS or a bad TCK
+ * (the parsed fields are still filled in as far as they go). */
+stc_rv stc_atr_parse(const uint8_t *atr, size_t len, stc_atr *out);
+/* One-line human description, e.g. "T=0, direct convention, Fi=372 Di=1". */
+stc_rv stc_atr_describe(const stc_atr *atr, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------ APDU */
+
+#define STC_APDU_MAX_SHORT_DATA 255
+#define STC_APDU_MAX_EXT_DATA 65535
+/* Largest encoded C-APDU: 4 + 3 + 65535 + 2 */
+#define STC_APDU_MAX_CMD (4 + 3 + STC_APDU_MAX_EXT_DATA + 2)
+/* Largest R-APDU: 65536 data + SW */
+#define STC_APDU_MAX_RESP (65536 + 2)
+
+typedef struct stc_apdu {
+	uint8_t cla, ins, p1, p2;
+	const uint8_t *data;   /* Lc bytes; NULL when lc == 0 */
+	size_t lc;             /* 0..65535 */
+	size_t le;             /* expected response length; 0 = none (cases 1 and 3);
+				  256 short / 65536 extended = "as many as available" */
+} stc_apdu;
+
+/* ISO 7816-4 case of a command: 1, 2, 3 or 4. */
+int stc_apdu_case(const stc_apdu *a);
+
+/* Encoding forms for stc_apdu_encode(). */
+typedef enum stc_apdu_form {
+	STC_APDU_SHORT,     /* short; STC_ERR_INVALID_ARGS when lc > 255 or le > 256 */
+	STC_APDU_EXTENDED,  /* always extended */
+	STC_APDU_AUTO,      /* short when it fits, extended otherwise */
+	STC_APDU_T0         /* short TPDU form for T=0: case 4 without Le, case 1 with P3=00 */
+} stc_apdu_form;
+
+stc_rv stc_apdu_encode(const stc_apdu *a, stc_apdu_form form, uint8_t *out,
+		       size_t outlen, size_t *written);
+/* Decode an encoded C-APDU (any case, short or extended). data points into buf. */
+stc_rv stc_apdu_decode(const uint8_t *buf, size_t len, stc_apdu *out);
+
+/* Split an R-APDU into data length and status word. Fewer than 2 bytes is
+ * STC_ERR_INVALID_DATA. */
+stc_rv stc_resp_parse(const uint8_t *resp, size_t len, size_t *data_len, uint16_t *sw);
+
+/* What an SW means, as text (never NULL), e.g. "6A82: file or application not found". */
+const char *stc_sw_text(uint16_t sw);
+/* Map an SW to an rv: 9000/61xx -> STC_OK, 63Cx -> STC_ERR_PIN_INCORRECT, 6983 ->
+ * STC_ERR_PIN_BLOCKED, 6982 -> STC_ERR_SECURITY_STATUS, 6A82/6A88 -> STC_ERR_NOT_FOUND,
+ * 6D00/6E00/6A81 -> STC_ERR_NOT_SUPPORTED, others -> STC_ERR_CARD_STATUS. */
+stc_rv stc_sw_to_rv(uint16_t sw);
+/* 63Cx: x tries left; -1 if sw is not of that form. */
+int stc_sw_tries_left(uint16_t sw);
+
+/*
+ * Transport used by the transceive logic: sends one encoded C-APDU and returns the
+ * raw R-APDU (data + SW) in resp (capacity *resp_len in, length out).
+ */
+typedef stc_rv (*stc_xmit_fn)(void *io, const uint8_t *cmd, size_t cmd_len,
+			      uint8_t *resp, size_t *resp_len);
+
+typedef struct stc_xfer_opts {
+	stc_apdu_form form;    /* STC_APDU_T0 for T=0 cards, else SHORT or AUTO */
+	int chain;             /* split data > 255 bytes with command chaining (CLA b5)
+				  when the form is short */
+	unsigned max_get_response; /* bound on 61xx/6Cxx rounds; 0 = default (64) */
+} stc_xfer_opts;
+
+/*
+ * Send a command and collect the whole answer: follows 61xx with GET RESPONSE
+ * (appending the pieces), re-sends with Le=xx on 6Cxx, splits long data into a
+ * chain when asked. On success *sw holds the final status word, which may be an
+ * error SW: the caller maps it with stc_sw_to_rv(). Response data beyond resp_cap is
+ * STC_ERR_BUFFER_TOO_SMALL. A card that keeps answering 61xx/6Cxx past the bound is
+ * STC_ERR_PROTOCOL.
+ */
+stc_rv stc_apdu_transceive(stc_xmit_fn xmit, void *io, const stc_xfer_opts *opts,
+			   const stc_apdu *cmd, uint8_t *resp, size_t resp_cap,
+			   size_t *resp_len, uint16_t *sw);
+
+/* ----------------------------------------------------------------- PC/SC */
+
+typedef struct stc_ctx stc_ctx;     /* a PC/SC context and the reader snapshot */
+typedef struct stc_card stc_card;   /* a connection to the card in one reader */
+
+/* Establish a context. pcscd not running is STC_ERR_NO_SERVICE; a later call on the
+ * context retries, so a client survives pcscd restarts. */
+stc_rv stc_ctx_new(stc_ctx **out);
+void stc_ctx_free(stc_ctx *ctx);
+
+#define STC_READER_NAME_MAX 128
+
+typedef struct stc_reader_info {
+	char name[STC_READER_NAME_MAX];
+	int card_present;
+	int card_in_use;           /* another application holds it exclusively */
+	int card_mute;             /* present but did not answer (no ATR) */
+	uint8_t atr[STC_ATR_MAX];
+	size_t atr_len;
+	unsigned event_count;      /* card insert/remove counter from pcscd */
+} stc_reader_info;
+
+/*
+ * Fill *out with a freshly allocated snapshot of the readers and their state
+ * (free with stc_readers_free). No reader is STC_OK with *count == 0.
+ */
+stc_rv stc_readers_list(stc_ctx *ctx, stc_reader_info **out, size_t *count);
+void stc_readers_free(stc_reader_info *list);
+
+typedef enum stc_event_kind {
+	STC_EV_READER_ADDED = 1,
+	STC_EV_READER_REMOVED,
+	STC_EV_CARD_INSERTED,
+	STC_EV_CARD_REMOVED,
+	STC_EV_SERVICE_LOST,       /* pcscd went away */
+	STC_EV_SERVICE_BACK        /* pcscd is back (readers follow as READER_ADDED) */
+} stc_event_kind;
+
+typedef struct stc_event {
+	stc_event_kind kind;
+	char reader[STC_READER_NAME_MAX];
+	uint8_t atr[STC_ATR_MAX];  /* on CARD_INSERTED */
+	size_t atr_len;
+} stc_event;
+
+const char *stc_event_name(stc_event_kind kind);
+
+/*
+ * Wait for the next reader or card event and return it in *ev. The first call
+ * takes a snapshot and reports nothing for what is already there: call
+ * stc_readers_list() for the current state. timeout_ms < 0 waits forever.
+ * Returns STC_ERR_TIMEOUT when nothing happened, STC_ERR_CANCELLED after
+ * stc_cancel(). While pcscd is down it reports STC_EV_SERVICE_LOST once and keeps
+ * retrying until it is back.
+ */
+stc_rv stc_wait_event(stc_ctx *ctx, long timeout_ms, stc_event *ev);
+/* Unblock a stc_wait_event() running in another thread. */
+stc_rv stc_cancel(stc_ctx *ctx);
+
+typedef enum stc_share {
+	STC_SHARE_SHARED = 0,
+	STC_SHARE_EXCLUSIVE = 1
+} stc_share;
+
+/* Connect to the card in a reader (T=0 or T=1, whichever the card offers). */
+stc_rv stc_connect(stc_ctx *ctx, const char *reader, stc_share share, stc_card **out);
+/* Reconnect after STC_ERR_CARD_RESET; reset != 0 also resets the card. */
+stc_rv stc_reconnect(stc_card *card, int reset);
+/* Disconnect; reset != 0 resets the card (drops its security state). */
+void stc_disconnect(stc_card *card, int reset);
+
+/* Active protocol: STC_PROTO_T0 or STC_PROTO_T1. */
+unsigned stc_card_protocol(const stc_card *card);
+/* The card's ATR as last read. */
+stc_rv stc_card_atr(const stc_card *card, uint8_t *atr, size_t *len);
+const char *stc_card_reader(const stc_card *card);
+
+/* Transactions nest: only the outermost begin/end reaches pcscd. */
+stc_rv stc_begin(stc_card *card);
+stc_rv stc_end(stc_card *card);
+
+/* One raw exchange (no T=0 handling). resp_len: capacity in, length out. */
+stc_rv stc_transmit_raw(stc_card *card, const uint8_t *cmd, size_t cmd_len,
+			uint8_t *resp, size_t *resp_len);
+
+/* Send a command with stc_apdu_transceive() inside a transaction, in the form the
+ * connection needs (T=0 TPDUs, or short APDUs with chaining). */
+stc_rv stc_transmit(stc_card *card, const stc_apdu *cmd, uint8_t *resp,
+		    size_t resp_cap, size_t *resp_len, uint16_t *sw);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SANTECARD_H */

@@ -1,0 +1,64 @@
+# lib.sh - helpers for scripts that run inside tests/integration/testbed.
+# Source it; every helper is bounded in time and returns non-zero on failure.
+
+# tb_card remove|insert|status SLOT: talk to the simulator of reader SLOT.
+tb_card() {
+	local sock
+	case "$2" in
+	0) sock=$TESTBED_SIM0_CTL ;;
+	1) sock=$TESTBED_SIM1_CTL ;;
+	*) echo "tb_card: bad slot '$2'" >&2; return 2 ;;
+	esac
+	echo "$1" | socat -t2 - "UNIX-CONNECT:$sock"
+}
+
+# tb_pcscd stop|start: ask the testbed to stop or (re)start pcscd, and wait for it.
+tb_pcscd() {
+	local want sig
+	case "$1" in
+	stop) sig=USR1; want=stopped ;;
+	start) sig=USR2; want=running ;;
+	*) echo "tb_pcscd: stop or start" >&2; return 2 ;;
+	esac
+	rm -f "$TESTBED_DIR/pcscd.state"
+	kill -"$sig" "$TESTBED_PID" || return 1
+	for _ in $(seq 100); do
+		case "$(cat "$TESTBED_DIR/pcscd.state" 2>/dev/null)" in
+		"$want"*) return 0 ;;
+		failed) echo "tb_pcscd: pcscd failed to start" >&2; return 1 ;;
+		esac
+		sleep 0.05
+	done
+	echo "tb_pcscd: pcscd did not become $want" >&2
+	return 1
+}
+
+# tb_wait_for CMD...: retry CMD every 50 ms for up to 5 s until it succeeds.
+tb_wait_for() {
+	for _ in $(seq 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Test reporting: check NAME CMD... runs CMD and records pass/fail.
+tb_passed=0
+tb_failed=0
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		tb_passed=$((tb_passed + 1))
+		echo "PASS: $name"
+	else
+		tb_failed=$((tb_failed + 1))
+		echo "FAIL: $name"
+	fi
+}
+
+# tb_summary: the plain closing line; exit status 1 if anything failed.
+tb_summary() {
+	echo "$tb_passed passed, $tb_failed failed"
+	[ "$tb_failed" = 0 ]
+}
