@@ -121,12 +121,16 @@ static void atr_init(stc_atr *out, const uint8_t *atr, size_t len)
 static stc_rv parse_hist(struct cursor *c, size_t k, stc_atr *out)
 {
 	size_t avail = c->len - c->pos;
-	size_t n = k < avail ? k : avail;
+	stc_rv rv = STC_OK;
 
-	memcpy(out->hist, c->p + c->pos, n);
-	out->hist_len = n;
-	c->pos += n;
-	return n == k ? STC_OK : STC_ERR_INVALID_DATA;
+	if (k > avail) {
+		k = avail;
+		rv = STC_ERR_INVALID_DATA;  /* truncated */
+	}
+	memcpy(out->hist, c->p + c->pos, k);
+	out->hist_len = k;
+	c->pos += k;
+	return rv;
 }
 
 static stc_rv parse_tck(struct cursor *c, stc_atr *out)
@@ -204,7 +208,7 @@ static void put(struct text *t, const char *fmt, ...)
 /* "T=0", "T=1" or "T=0/T=1": every protocol a TDi offers, in order, once. */
 static void put_protocols(struct text *t, const stc_atr *atr)
 {
-	unsigned seen = 0, i, p;
+	unsigned seen = 0, i;
 
 	if (!(atr->present[1] & IF_TD)) {
 		put(t, "T=0");
@@ -213,7 +217,8 @@ static void put_protocols(struct text *t, const stc_atr *atr)
 	for (i = 1; i <= ATR_LEVELS; i++) {
 		if (!(atr->present[i] & IF_TD))
 			break;
-		p = atr->td[i] & 0x0Fu;
+		unsigned p = atr->td[i] & 0x0Fu;
+
 		if (p == 15 || (seen & (1u << p)))
 			continue;
 		put(t, "%sT=%u", seen ? "/" : "", p);

@@ -130,30 +130,41 @@ stc_rv stc_tlv_next(const uint8_t **buf, size_t *len, stc_tlv *out)
 	return STC_OK;
 }
 
-/* Every object in buf is well formed; level is the nesting level of buf's objects. */
-static stc_rv validate_level(const uint8_t *buf, size_t len, unsigned level)
+/* Depth-first walk with an explicit stack (no recursion on hostile input):
+ * frame i holds what is left of a level-(i+1) sequence. */
+stc_rv stc_tlv_validate(const uint8_t *buf, size_t len)
 {
+	struct {
+		const uint8_t *p;
+		size_t len;
+	} s[STC_TLV_MAX_DEPTH + 1];
+	size_t top = 0;
 	stc_tlv t;
 	stc_rv rv;
 
-	while ((rv = stc_tlv_next(&buf, &len, &t)) == STC_OK) {
-		if (level > STC_TLV_MAX_DEPTH)
-			return STC_ERR_INVALID_DATA;
-		if (t.constructed) {
-			rv = validate_level(t.value, t.len, level + 1);
-			if (rv != STC_OK)
-				return rv;
-		}
-	}
-	return rv == STC_ERR_NOT_FOUND ? STC_OK : rv;
-}
-
-stc_rv stc_tlv_validate(const uint8_t *buf, size_t len)
-{
 	if (buf == NULL && len != 0)
 		return STC_ERR_INVALID_ARGS;
 	/* Empty or padding-only input is a well-formed empty sequence. */
-	return validate_level(buf, len, 1);
+	s[0].p = buf;
+	s[0].len = len;
+	for (;;) {
+		rv = stc_tlv_next(&s[top].p, &s[top].len, &t);
+		if (rv == STC_ERR_NOT_FOUND) {
+			if (top == 0)
+				return STC_OK;
+			top--;  /* the parent's cursor is already past this object */
+			continue;
+		}
+		if (rv != STC_OK)
+			return rv;
+		if (top + 1 > STC_TLV_MAX_DEPTH)
+			return STC_ERR_INVALID_DATA;  /* an object at level 17 */
+		if (t.constructed) {
+			top++;
+			s[top].p = t.value;
+			s[top].len = t.len;
+		}
+	}
 }
 
 stc_rv stc_tlv_find(const uint8_t *buf, size_t len, uint32_t tag, stc_tlv *out)

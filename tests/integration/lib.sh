@@ -50,10 +50,10 @@ check() {
 	shift
 	if "$@"; then
 		tb_passed=$((tb_passed + 1))
-		echo "PASS: $name"
+		echo "  ok: $name"
 	else
 		tb_failed=$((tb_failed + 1))
-		echo "FAIL: $name"
+		echo "  FAILED: $name"
 	fi
 }
 
