@@ -30,7 +30,7 @@ bool control_open(struct control *c, const char *path)
 		sim_log(LOG_ERROR, "control socket path too long: %s", path);
 		return false;
 	}
-	strcpy(addr.sun_path, path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);  /* length checked above */
 	/* A socket left by a killed run is stale; anything else is someone's file. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {

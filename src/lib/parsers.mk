@@ -26,7 +26,7 @@ CLEANFILES += tests/fuzz/fuzz_tlv tests/fuzz/fuzz_atr \
 
 if HAVE_LIBFUZZER
 # check_SCRIPTS: built by `make check` before the tests run, never installed.
-check_SCRIPTS = tests/fuzz/fuzz_tlv tests/fuzz/fuzz_atr
+check_SCRIPTS += tests/fuzz/fuzz_tlv tests/fuzz/fuzz_atr
 
 tests/fuzz/fuzz_tlv: $(srcdir)/tests/fuzz/fuzz_tlv.c $(srcdir)/src/lib/tlv.c \
 		$(srcdir)/src/lib/santecard.h
@@ -40,7 +40,7 @@ tests/fuzz/fuzz_atr: $(srcdir)/tests/fuzz/fuzz_atr.c $(srcdir)/src/lib/atr.c \
 	$(AM_V_CC)$(CLANG) $(FUZZ_CFLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz_atr.c \
 		$(srcdir)/src/lib/atr.c
 
-fuzz: $(check_SCRIPTS)
+fuzz: tests/fuzz/fuzz_tlv tests/fuzz/fuzz_atr
 	$(TESTS_ENVIRONMENT) FUZZ_SECONDS='$(FUZZ_SECONDS)' \
 		$(SHELL) $(srcdir)/tests/fuzz/run-fuzz.sh
 else

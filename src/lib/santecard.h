@@ -86,7 +86,8 @@ void stc_log_apdu(char dir, const uint8_t *apdu, size_t len);
 
 /* --------------------------------------------------------------- BER-TLV */
 
-/* Deepest nesting stc_tlv_walk() follows; deeper input is STC_ERR_INVALID_DATA. */
+/* Deepest nesting stc_tlv_validate() accepts (top-level objects are level 1);
+ * deeper input is STC_ERR_INVALID_DATA. */
 #define STC_TLV_MAX_DEPTH 16
 
 typedef struct stc_tlv {
@@ -108,7 +109,8 @@ typedef struct stc_tlv {
 stc_rv stc_tlv_next(const uint8_t **buf, size_t *len, stc_tlv *out);
 
 /* Check that the whole buffer is a well-formed sequence of TLVs, descending into
- * constructed ones up to STC_TLV_MAX_DEPTH levels. */
+ * constructed ones up to STC_TLV_MAX_DEPTH levels. Empty or padding-only input is
+ * STC_OK. */
 stc_rv stc_tlv_validate(const uint8_t *buf, size_t len);
 
 /* First TLV with this tag at the top level of buf (no descent). */
@@ -124,7 +126,8 @@ typedef struct stc_buf {
 	uint8_t *data;
 	size_t cap;
 	size_t len;
-	int overflow;   /* set once a write did not fit; later writes are ignored */
+	int overflow;   /* non-zero once a write failed (did not fit, or bad tag or
+			   mark); later writes are ignored */
 } stc_buf;
 
 void stc_buf_init(stc_buf *b, uint8_t *data, size_t cap);
@@ -135,7 +138,8 @@ size_t stc_tlv_begin(stc_buf *b, uint32_t tag);
 /* Close the TLV opened at mark, fixing its length (moves the value if the length
  * needs more than one byte). */
 void stc_tlv_end(stc_buf *b, size_t mark);
-/* STC_OK, or STC_ERR_BUFFER_TOO_SMALL if anything did not fit. */
+/* STC_OK; STC_ERR_BUFFER_TOO_SMALL if anything did not fit; STC_ERR_INVALID_ARGS
+ * for an unencodable tag or a bad mark. */
 stc_rv stc_buf_status(const stc_buf *b);
 
 /* COMPACT-TLV (ISO 7816-4 8.1.1.2, historical bytes): one byte tag<<4 | len. */
@@ -160,15 +164,16 @@ typedef struct stc_atr {
 	/* interface bytes by index i = 1..8 (TAi, TBi, TCi, TDi); present[i] bit mask */
 	uint8_t ta[9], tb[9], tc[9], td[9];
 	uint8_t present[9];        /* bit 0 TA, 1 TB, 2 TC, 3 TD */
-	unsigned protocols;        /* STC_PROTO_* offered (T=0 implied when no TD1) */
-	int first_protocol;        /* 0 or 1: the protocol of TD1, 0 if absent */
-	unsigned fi, di;           /* F and D from TA1 (372, 1 by default) */
-	unsigned fmax_khz;         /* f(max) in kHz from TA1 (5000 by default) */
+	unsigned protocols;        /* STC_PROTO_* offered (T=0 implied when no TD1;
+				      T=2..14 have no flag) */
+	int first_protocol;        /* T of TD1 (0..14), 0 if absent */
+	unsigned fi, di;           /* F and D from TA1 (372, 1 by default; 0 for RFU codes) */
+	unsigned fmax_khz;         /* f(max) in kHz from TA1 (5000 by default; 0 for RFU) */
 	int specific_mode;         /* TA2 present */
 	uint8_t hist[15];
 	size_t hist_len;
 	int tck_present;           /* present when any protocol other than T=0 is offered */
-	int tck_ok;                /* XOR of T0..TCK is zero */
+	int tck_ok;                /* XOR of T0..TCK is zero; 0 when there is no TCK */
 } stc_atr;
 
 /* Parse an ATR. STC_ERR_INVALID_DATA when truncated, too long, bad TS or a bad TCK

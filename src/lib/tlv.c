@@ -190,13 +190,13 @@ stc_rv stc_tlv_find_path(const uint8_t *buf, size_t len, const uint32_t *path,
 {
 	stc_tlv t;
 	size_t i;
-	stc_rv rv;
 
 	if (out == NULL || path == NULL || depth == 0 || depth > STC_TLV_MAX_DEPTH ||
 	    (buf == NULL && len != 0))
 		return STC_ERR_INVALID_ARGS;
 	for (i = 0; i < depth; i++) {
-		rv = stc_tlv_find(buf, len, path[i], &t);
+		stc_rv rv = stc_tlv_find(buf, len, path[i], &t);
+
 		if (rv != STC_OK)
 			return rv;
 		if (i + 1 < depth && !t.constructed)

@@ -68,12 +68,13 @@ static stc_rv send_one(struct xfer *x, const stc_apdu *cmd, uint8_t *resp, size_
 
 	for (;;) {
 		stc_rv rv = exchange(x, &cur, &raw_len);
-		size_t dlen = raw_len - 2;
+		size_t dlen;
 		uint16_t s;
 		uint8_t sw1, sw2;
 
 		if (rv != STC_OK)
 			return rv;
+		dlen = raw_len - 2;
 		s = (uint16_t)((x->raw[dlen] << 8) | x->raw[dlen + 1]);
 		sw1 = (uint8_t)(s >> 8);
 		sw2 = (uint8_t)s;

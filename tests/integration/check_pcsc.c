@@ -183,6 +183,33 @@ START_TEST(nested_transactions)
 }
 END_TEST
 
+START_TEST(reset_by_another_application)
+{
+	stc_card *other;
+
+	connect0();
+	ck_assert_int_eq(send(0x80, 0xCA, 0x01, 0x00, NULL, 0, 20), STC_OK);
+	ck_assert_int_eq(stc_connect(ctx, READER0, STC_SHARE_SHARED, &other), STC_OK);
+	stc_disconnect(other, 1);          /* resets the card under our feet */
+	ck_assert_int_eq(send(0x80, 0xCA, 0x01, 0x00, NULL, 0, 20), STC_ERR_CARD_RESET);
+	ck_assert_int_eq(stc_reconnect(card, 0), STC_OK);
+	ck_assert_int_eq(send(0x80, 0xCA, 0x01, 0x00, NULL, 0, 20), STC_OK);
+	ck_assert_uint_eq(sw, 0x9000);
+}
+END_TEST
+
+START_TEST(exclusive_sharing)
+{
+	stc_card *other = NULL;
+
+	ck_assert_int_eq(stc_connect(ctx, READER0, STC_SHARE_EXCLUSIVE, &card), STC_OK);
+	setenv("PCSCLITE_NO_BLOCKING", "1", 1);
+	ck_assert_int_eq(stc_connect(ctx, READER0, STC_SHARE_SHARED, &other),
+			 STC_ERR_SHARING_VIOLATION);
+	ck_assert_ptr_null(other);
+}
+END_TEST
+
 static void remove_card(void *arg)
 {
 	(void)arg;
@@ -331,6 +358,8 @@ int main(void)
 	tcase_add_test(io, command_chaining);
 	tcase_add_test(io, pin_status_words);
 	tcase_add_test(io, nested_transactions);
+	tcase_add_test(io, reset_by_another_application);
+	tcase_add_test(io, exclusive_sharing);
 	tcase_add_test(io, card_removed);
 	tcase_add_test(ev, events_card_moves);
 	tcase_add_test(ev, events_cancel);

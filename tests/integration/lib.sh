@@ -42,6 +42,22 @@ tb_wait_for() {
 	return 1
 }
 
+# Waiting clients, as pcscd's debug log counts them (the testbed runs it with -d).
+tb_waits() { grep -c 'CMD_WAIT_READER_STATE_CHANGE from' "$TESTBED_PCSCD_LOG"; }
+
+# tb_watcher_ready N: wait until a client blocks in SCardGetStatusChange after the
+# count was N, i.e. an event watcher started after `N=$(tb_waits)` has taken its
+# snapshot and is listening. Without this a test would race the watcher's start.
+tb_watcher_ready() {
+	local n0=$1
+	for _ in $(seq 200); do
+		[ "$(tb_waits)" -gt "$n0" ] && return 0
+		sleep 0.025
+	done
+	echo "tb_watcher_ready: no client waiting for events" >&2
+	return 1
+}
+
 # Test reporting: check NAME CMD... runs CMD and records pass/fail.
 tb_passed=0
 tb_failed=0

@@ -32,7 +32,7 @@ int tb_card(int slot, const char *cmd, char *reply, size_t cap)
 
 	if (!path || strlen(path) >= sizeof(sa.sun_path))
 		return -1;
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);  /* length checked above */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
