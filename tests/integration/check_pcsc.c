@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "santecard.h"
+#include "check_util.h"
 #include "tb.h"
 
 static const uint8_t test_atr[] = { 0x3B, 0x09, 0x80, 0x57, 'S', 'T', 'C', 'T', 'E', 'S', 'T' };
@@ -336,13 +337,11 @@ START_TEST(pcscd_restart)
 }
 END_TEST
 
-int main(void)
+static Suite *pcsc_suite(void)
 {
 	Suite *s = suite_create("pcsc-integration");
 	TCase *io = tcase_create("transmit");
 	TCase *ev = tcase_create("events");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(io, setup, teardown);
 	tcase_add_checked_fixture(ev, setup, teardown);
@@ -366,9 +365,10 @@ int main(void)
 	tcase_add_test(ev, pcscd_restart);
 	suite_add_tcase(s, io);
 	suite_add_tcase(s, ev);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(pcsc_suite());
 }

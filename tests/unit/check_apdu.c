@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "santecard.h"
+#include "check_util.h"
 
 /* ------------------------------------------------------------ encoding */
 
@@ -470,11 +471,5 @@ static Suite *apdu_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(apdu_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(apdu_suite());
 }

@@ -5,27 +5,7 @@
 #include <string.h>
 
 #include "santecard.h"
-
-static size_t hex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	while (*s) {
-		char *end;
-		unsigned long v;
-
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		v = strtoul(s, &end, 16);
-		ck_assert_ptr_ne(end, s);
-		ck_assert_uint_lt(n, cap);
-		out[n++] = (uint8_t)v;
-		s = end;
-	}
-	return n;
-}
+#include "check_util.h"
 
 /* XOR of atr[1..n-1] stored in atr[n]: makes a correct TCK; returns n + 1. */
 static size_t add_tck(uint8_t *atr, size_t n)
@@ -480,11 +460,5 @@ static Suite *atr_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(atr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(atr_suite());
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "santecard.h"
+#include "check_util.h"
 
 static char log_path[64];
 
@@ -119,12 +120,10 @@ START_TEST(apdu_dump_masks_pins)
 }
 END_TEST
 
-int main(void)
+static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("log");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, level_from_env);
@@ -134,9 +133,10 @@ int main(void)
 	tcase_add_test(tc, apdu_dump_plain);
 	tcase_add_test(tc, apdu_dump_masks_pins);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(log_suite());
 }

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "check_util.h"
 #include "testcard/testcard.h"
 
 static const struct sim_card_ops *ops = &testcard_card_ops;
@@ -535,10 +536,5 @@ static Suite *testcard_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(testcard_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(testcard_suite());
 }

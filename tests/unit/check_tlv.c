@@ -4,28 +4,7 @@
 #include <string.h>
 
 #include "santecard.h"
-
-/* "62 25 80" -> bytes; returns the count. */
-static size_t hex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	while (*s) {
-		char *end;
-		unsigned long v;
-
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		v = strtoul(s, &end, 16);
-		ck_assert_ptr_ne(end, s);
-		ck_assert_uint_lt(n, cap);
-		out[n++] = (uint8_t)v;
-		s = end;
-	}
-	return n;
-}
+#include "check_util.h"
 
 /* EF.DIR FCP of a CPS3 (reference/cards.md). */
 static const char FCP[] =
@@ -750,11 +729,5 @@ static Suite *tlv_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tlv_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(tlv_suite());
 }
