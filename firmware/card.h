@@ -19,6 +19,7 @@
 #ifndef SANTECARD_FIRMWARE_CARD_H
 #define SANTECARD_FIRMWARE_CARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +28,19 @@
 /* Smallest R-APDU buffer a runner passes to process(): 256 data bytes + SW. */
 #define SIM_RAPDU_MIN 258
 
+struct sim_profile;
+
 struct sim_card_config {
 	/* Where a card keeps persistent state between runs (NULL: memory only). */
 	const char *state_path;
-	/* Card profile (holder, keys, PINs) for cards that personalise (NULL: default). */
-	const char *profile;
+	/* Card profile (holder, PINs, data; firmware/profile.h), NULL for cards that
+	 * need none. The card reads what it needs in create() and keeps no pointer. */
+	const struct sim_profile *profile;
+	/* The profile's generated keys and certificates: PKI_DIR/<profile name>
+	 * (tests/pki/make-pki); NULL when there is no profile. */
+	const char *pki_dir;
+	/* Present the contactless interface (a card with both, like the CPS3). */
+	bool contactless;
 	/* 0 quiet, 1 events, 2 APDU-level detail; cards log to stderr only above 0. */
 	int verbose;
 };
@@ -53,6 +62,10 @@ struct sim_card_ops {
 	/* Runs one C-APDU; writes the R-APDU (data + SW1 SW2) and returns its length (>= 2). */
 	size_t (*process)(void *card, const uint8_t *capdu, size_t len,
 			  uint8_t *rapdu, size_t cap);
+	/* Optional (may be NULL): microseconds the real card would have spent
+	 * computing the last command (e.g. ~250 000 for an RSA-2048 signature), used
+	 * by `--timing realistic`. Transfer time is added by the runner from the ATR. */
+	unsigned long (*work_us)(void *card);
 };
 
 #endif

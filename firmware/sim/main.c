@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profile.h"
 #include "sim/cards.h"
 #include "sim/log.h"
 #include "sim/signals.h"
@@ -18,6 +19,12 @@ struct options {
 	char host[256];
 	char port[8];
 	const struct sim_card_ops *card;
+	bool card_given;
+	const char *profile;      /* NAME or PATH */
+	const char *profile_dir;  /* where NAME.profile is looked up */
+	const char *pki_dir;      /* where NAME/ holds the generated keys/certs */
+	const char *state;
+	bool contactless;
 	const char *control;
 	bool removed;
 	int verbose;
@@ -31,6 +38,13 @@ static void usage(FILE *f)
 		"\n"
 		"  --vpcd HOST:PORT  vpcd slot to connect to (default %s:%s)\n"
 		"  --card NAME       card to simulate (default \"test\"; see --list-cards)\n"
+		"  --profile NAME    personalise the card from a profile (its `card` key picks\n"
+		"                    the card): NAME.profile in the profile directory, or a path\n"
+		"  --profile-dir DIR profiles (default $SANTECARD_PROFILE_DIR, else %s)\n"
+		"  --pki-dir DIR     generated keys/certificates, DIR/NAME/ per profile\n"
+		"                    (default $SANTECARD_PKI_DIR, else %s)\n"
+		"  --state FILE      keep what the card keeps (PIN tries, PIN value) in FILE\n"
+		"  --contactless     present the card's contactless interface (CPS3)\n"
 		"  --control PATH    Unix socket taking the commands insert, remove, status, quit\n"
 		"  --removed         start with the card out of the reader\n"
 		"  -v, --verbose     log connection events; twice: APDUs (PINs masked)\n"
@@ -40,7 +54,8 @@ static void usage(FILE *f)
 		"\n"
 		"Signals: SIGUSR1 removes the card, SIGUSR2 inserts it, SIGTERM/SIGINT exit.\n"
 		"Report bugs to <%s>.\n",
-		VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, PACKAGE_BUGREPORT);
+		VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, SIM_PROFILE_DIR, SIM_PKI_DIR,
+		PACKAGE_BUGREPORT);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -67,10 +82,16 @@ static void list_cards(void)
 /* Parses argv into o. Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_VPCD = 256, OPT_CARD, OPT_CONTROL, OPT_REMOVED, OPT_LIST, OPT_VERSION };
+	enum { OPT_VPCD = 256, OPT_CARD, OPT_CONTROL, OPT_REMOVED, OPT_LIST, OPT_VERSION,
+	       OPT_PROFILE, OPT_PROFILE_DIR, OPT_PKI_DIR, OPT_STATE, OPT_CONTACTLESS };
 	static const struct option longopts[] = {
 		{ "vpcd", required_argument, NULL, OPT_VPCD },
 		{ "card", required_argument, NULL, OPT_CARD },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "profile-dir", required_argument, NULL, OPT_PROFILE_DIR },
+		{ "pki-dir", required_argument, NULL, OPT_PKI_DIR },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "contactless", no_argument, NULL, OPT_CONTACTLESS },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "removed", no_argument, NULL, OPT_REMOVED },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -95,6 +116,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->card = sim_card_find(optarg);
 			if (!o->card)
 				return usage_error("unknown card '%s' (see --list-cards)", optarg);
+			o->card_given = true;
+			break;
+		case OPT_PROFILE:
+			o->profile = optarg;
+			break;
+		case OPT_PROFILE_DIR:
+			o->profile_dir = optarg;
+			break;
+		case OPT_PKI_DIR:
+			o->pki_dir = optarg;
+			break;
+		case OPT_STATE:
+			o->state = optarg;
+			break;
+		case OPT_CONTACTLESS:
+			o->contactless = true;
 			break;
 		case OPT_CONTROL:
 			if (optarg[0] == '\0')
@@ -126,18 +163,62 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->card_given && o->profile)
+		return usage_error("--card and --profile exclude each other (the profile names its card)");
 	return -1;
+}
+
+static const char *dir_option(const char *given, const char *env, const char *def)
+{
+	const char *v = getenv(env);
+
+	return given ? given : (v && *v ? v : def);
+}
+
+/* Load the profile named on the command line and pick its card. */
+static struct sim_profile *load_profile(struct options *o, char *pki, size_t pki_len)
+{
+	char path[4096], err[512];
+	struct sim_profile *p;
+	const char *card;
+
+	if (strchr(o->profile, '/'))
+		snprintf(path, sizeof(path), "%s", o->profile);
+	else
+		snprintf(path, sizeof(path), "%s/%s.profile",
+			 dir_option(o->profile_dir, "SANTECARD_PROFILE_DIR", SIM_PROFILE_DIR),
+			 o->profile);
+	p = sim_profile_load(path, err, sizeof(err));
+	if (!p) {
+		sim_log(LOG_ERROR, "%s", err);
+		return NULL;
+	}
+	card = sim_profile_get(p, "card");
+	o->card = card ? sim_card_find(card) : NULL;
+	if (!o->card) {
+		sim_log(LOG_ERROR, "%s: %s card '%s' (see --list-cards)", path,
+			card ? "unknown" : "no", card ? card : "card = ...");
+		sim_profile_free(p);
+		return NULL;
+	}
+	snprintf(pki, pki_len, "%s/%s", dir_option(o->pki_dir, "SANTECARD_PKI_DIR", SIM_PKI_DIR),
+		 sim_profile_name(p));
+	return p;
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct sim s;
+	struct sim_profile *profile = NULL;
+	char pki[4096] = "";
 	int rc = parse_args(argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
 	sim_log_set_level(o.verbose);
+	if (o.profile && !(profile = load_profile(&o, pki, sizeof(pki))))
+		return EXIT_FAILURE;
 
 	memset(&s, 0, sizeof(s));
 	control_init(&s.control);
@@ -145,10 +226,18 @@ int main(int argc, char **argv)
 	s.card.ops = o.card;
 	rc = EXIT_FAILURE;
 
-	struct sim_card_config cfg = { .verbose = o.verbose };
+	struct sim_card_config cfg = {
+		.state_path = o.state,
+		.profile = profile,
+		.pki_dir = profile ? pki : NULL,
+		.contactless = o.contactless,
+		.verbose = o.verbose,
+	};
 	s.card.card = o.card->create(&cfg);
+	sim_profile_free(profile);  /* cards keep no pointer into it */
 	if (!s.card.card) {
-		sim_log(LOG_ERROR, "cannot create card '%s'", o.card->name);
+		sim_log(LOG_ERROR, "cannot create card '%s'%s%s", o.card->name,
+			o.profile ? " from profile " : "", o.profile ? o.profile : "");
 		return EXIT_FAILURE;
 	}
 	if (!vpcd_init(&s.vpcd, o.host, o.port))
