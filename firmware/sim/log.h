@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum {
 	LOG_ERROR = 0,		/* always shown */
@@ -22,5 +23,9 @@ void sim_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER commands is masked:
  * it holds PINs. */
 void sim_log_apdu(const char *dir, const uint8_t *buf, size_t len, int is_command);
+
+/* The same dump, whole, with a timestamp (seconds since the first call), to the
+ * --trace file; nothing when f is NULL. PIN data is masked there too. */
+void sim_trace_apdu(FILE *f, const char *dir, const uint8_t *buf, size_t len, int is_command);
 
 #endif

@@ -1,6 +1,7 @@
 /* main.c - santecard-sim: command line, set-up and tear-down around the loop. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ struct options {
 	const char *pki_dir;      /* where NAME/ holds the generated keys/certs */
 	const char *state;
 	bool contactless;
+	bool realistic;           /* --timing realistic */
+	const char *trace;
 	const char *control;
 	bool removed;
 	int verbose;
@@ -45,6 +48,9 @@ static void usage(FILE *f)
 		"                    (default $SANTECARD_PKI_DIR, else %s)\n"
 		"  --state FILE      keep what the card keeps (PIN tries, PIN value) in FILE\n"
 		"  --contactless     present the card's contactless interface (CPS3)\n"
+		"  --timing MODE     none (default): answer at once; realistic: take as long\n"
+		"                    as the real card and reader (model in santecard-sim(1))\n"
+		"  --trace FILE      append every APDU, timestamped, to FILE (PINs masked)\n"
 		"  --control PATH    Unix socket taking the commands insert, remove, status, quit\n"
 		"  --removed         start with the card out of the reader\n"
 		"  -v, --verbose     log connection events; twice: APDUs (PINs masked)\n"
@@ -83,7 +89,8 @@ static void list_cards(void)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_VPCD = 256, OPT_CARD, OPT_CONTROL, OPT_REMOVED, OPT_LIST, OPT_VERSION,
-	       OPT_PROFILE, OPT_PROFILE_DIR, OPT_PKI_DIR, OPT_STATE, OPT_CONTACTLESS };
+	       OPT_PROFILE, OPT_PROFILE_DIR, OPT_PKI_DIR, OPT_STATE, OPT_CONTACTLESS,
+	       OPT_TIMING, OPT_TRACE };
 	static const struct option longopts[] = {
 		{ "vpcd", required_argument, NULL, OPT_VPCD },
 		{ "card", required_argument, NULL, OPT_CARD },
@@ -92,6 +99,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pki-dir", required_argument, NULL, OPT_PKI_DIR },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "contactless", no_argument, NULL, OPT_CONTACTLESS },
+		{ "timing", required_argument, NULL, OPT_TIMING },
+		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "removed", no_argument, NULL, OPT_REMOVED },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -132,6 +141,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CONTACTLESS:
 			o->contactless = true;
+			break;
+		case OPT_TIMING:
+			if (strcmp(optarg, "none") && strcmp(optarg, "realistic"))
+				return usage_error("--timing takes none or realistic, not '%s'", optarg);
+			o->realistic = strcmp(optarg, "realistic") == 0;
+			break;
+		case OPT_TRACE:
+			o->trace = optarg;
 			break;
 		case OPT_CONTROL:
 			if (optarg[0] == '\0')
@@ -240,6 +257,19 @@ int main(int argc, char **argv)
 			o.profile ? " from profile " : "", o.profile ? o.profile : "");
 		return EXIT_FAILURE;
 	}
+	{
+		uint8_t atr[SIM_ATR_MAX];
+		size_t atr_len = o.card->atr(s.card.card, atr, sizeof(atr));
+
+		sim_timing_from_atr(&s.timing, atr, atr_len);
+		s.timing.realistic = o.realistic;
+	}
+	s.card.pace = sim_pace;
+	s.card.pace_ctx = &s;
+	if (o.trace && !(s.card.trace = fopen(o.trace, "ae"))) {
+		sim_log(LOG_ERROR, "cannot open trace file %s: %s", o.trace, strerror(errno));
+		goto out_card;
+	}
 	if (!vpcd_init(&s.vpcd, o.host, o.port))
 		goto out_card;
 	s.sigfd = sim_signals_init();
@@ -262,6 +292,8 @@ out_signals:
 out_vpcd:
 	vpcd_free(&s.vpcd);
 out_card:
+	if (s.card.trace)
+		fclose(s.card.trace);
 	o.card->destroy(s.card.card);
 	return rc;
 }

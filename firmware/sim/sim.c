@@ -149,6 +149,32 @@ static void vpcd_ready(struct sim *s, short revents)
 		connect_failed(s, errno);
 }
 
+bool sim_pace(void *ctx, size_t cmd_len, size_t resp_len)
+{
+	enum { P_SIG, P_CONTROL, P_COUNT = P_CONTROL + CONTROL_POLLFDS };
+	struct sim *s = ctx;
+	struct pollfd pfd[P_COUNT];
+	unsigned long work = s->card.ops->work_us ? s->card.ops->work_us(s->card.card) : 0;
+	int64_t end = now_ms() + (int64_t)(sim_timing_delay_us(&s->timing, cmd_len, resp_len,
+							       work) / 1000);
+	int64_t left;
+
+	while (s->inserted && (left = end - now_ms()) > 0) {
+		pfd[P_SIG].fd = s->sigfd;
+		pfd[P_SIG].events = POLLIN;
+		control_fill(&s->control, pfd + P_CONTROL);
+		if (poll(pfd, P_COUNT, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[P_SIG].revents & POLLIN)
+			signals_ready(s);
+		control_ready(&s->control, pfd + P_CONTROL, command, s);
+	}
+	return s->inserted;
+}
+
 int sim_run(struct sim *s)
 {
 	enum { P_SIG, P_VPCD, P_CONTROL, P_COUNT = P_CONTROL + CONTROL_POLLFDS };

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sim/control.h"
+#include "sim/timing.h"
 #include "sim/vpcd.h"
 
 /* How often to retry connecting to vpcd while the card is inserted. */
@@ -22,11 +23,17 @@ struct sim {
 	bool waiting_logged;	/* "waiting for vpcd" said once per outage */
 	int64_t next_try_ms;	/* monotonic time of the next connect attempt */
 	char reply[64];		/* the control reply being built */
+	struct sim_timing timing;	/* --timing */
 };
 
 /* Runs until SIGTERM/SIGINT or a `quit` command: returns 0, or 1 on a fatal
  * error. The caller set up vpcd, card, control and sigfd. */
 int sim_run(struct sim *s);
+
+/* vpcd_card.pace for --timing realistic: waits as long as the real card would,
+ * still serving control commands and signals, so a test can pull the card in
+ * the middle of a long command. ctx is the struct sim. */
+bool sim_pace(void *ctx, size_t cmd_len, size_t resp_len);
 
 /* Control commands, also used by the signal handlers' counterparts. */
 void sim_insert(struct sim *s);

@@ -235,6 +235,7 @@ bool vpcd_serve(struct vpcd *v, struct vpcd_card *c)
 		return serve_control(v, c, v->rx[0]);
 
 	sim_log_apdu("C>", v->rx, len, 1);
+	sim_trace_apdu(c->trace, "C>", v->rx, len, 1);
 	if (!c->powered)
 		sim_log(LOG_APDU, "APDU while the card is powered off");
 	size_t rlen = c->ops->process(c->card, v->rx, len, v->tx + 2, VPCD_MAX_PAYLOAD);
@@ -244,6 +245,11 @@ bool vpcd_serve(struct vpcd *v, struct vpcd_card *c)
 		v->tx[3] = 0x00;
 		rlen = 2;
 	}
+	if (c->pace && !c->pace(c->pace_ctx, len, rlen)) {
+		sim_trace_apdu(c->trace, "R< (card pulled, no answer)", NULL, 0, 0);
+		return true;  /* pulled mid-command: the connection is already closed */
+	}
 	sim_log_apdu("R<", v->tx + 2, rlen, 0);
+	sim_trace_apdu(c->trace, "R<", v->tx + 2, rlen, 0);
 	return send_reply(v, rlen);
 }

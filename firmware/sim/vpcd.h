@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "card.h"
@@ -24,6 +25,13 @@ struct vpcd_card {
 	const struct sim_card_ops *ops;
 	void *card;
 	bool powered;
+	/* Called once the card has answered, before the reply goes out: the runner
+	 * paces replies there (--timing realistic). Returns false when the card was
+	 * pulled meanwhile: the reply is dropped. NULL: reply at once. */
+	bool (*pace)(void *ctx, size_t cmd_len, size_t resp_len);
+	void *pace_ctx;
+	/* --trace: every APDU with a timestamp, PIN data masked. NULL: none. */
+	FILE *trace;
 };
 
 struct vpcd {
