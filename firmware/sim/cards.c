@@ -10,7 +10,11 @@
 #include "sim/cards.h"
 
 #define SIM_CARDS(X) \
-	X(testcard)
+	X(testcard) \
+	X(readertest) \
+	X(vitale2) \
+	X(vitale1) \
+	X(cps3)
 
 #define DECLARE(card) extern const struct sim_card_ops card##_card_ops;
 SIM_CARDS(DECLARE)

@@ -143,7 +143,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->contactless = true;
 			break;
 		case OPT_TIMING:
-			if (strcmp(optarg, "none") && strcmp(optarg, "realistic"))
+			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "realistic") != 0)
 				return usage_error("--timing takes none or realistic, not '%s'", optarg);
 			o->realistic = strcmp(optarg, "realistic") == 0;
 			break;

@@ -414,10 +414,18 @@ stc_rv stc_end(stc_card *card)
 
 /* ---------------------------------------------------------- transmission */
 
-/* After a transmission failure, tell "card pulled" from other failures. */
+/* How long a failed transmission waits for pcscd to notice a pulled card: its
+ * presence polling runs every 400 ms for readers without an event thread. */
+#define REMOVAL_GRACE_MS 1000
+
+/* After a transmission failure, tell "card pulled" from other failures. The
+ * failure may come before pcscd has seen the card go (the reader driver fails
+ * the exchange at once, presence is polled), so when the card still looks
+ * present, wait a little for the reader's state to change. */
 static stc_rv refine_failure(stc_card *card, stc_rv rv)
 {
 	DWORD state = 0, proto = 0, name_len = 0, atr_len = 0;
+	SCARD_READERSTATE st = { .szReader = card->reader };
 	LONG r;
 
 	if (rv != STC_ERR_COMM && rv != STC_ERR_CARD_UNRESPONSIVE && rv != STC_ERR_PCSC)
@@ -432,7 +440,21 @@ static stc_rv refine_failure(stc_card *card, stc_rv rv)
 		return STC_ERR_READER_REMOVED;
 	if (r == (LONG)SCARD_E_NO_SERVICE || r == (LONG)SCARD_E_SERVICE_STOPPED)
 		return stci_pcsc_rv(card->ctx, r, "SCardStatus");
-	return rv;
+
+	st.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(card->ctx->hctx, 0, &st, 1) != SCARD_S_SUCCESS)
+		return rv;
+	if (st.dwEventState & SCARD_STATE_PRESENT) {
+		st.dwCurrentState = st.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+		r = SCardGetStatusChange(card->ctx->hctx, REMOVAL_GRACE_MS, &st, 1);
+		if (r != SCARD_S_SUCCESS)
+			return rv;   /* still there after the grace period: a real failure */
+	}
+	if (st.dwEventState & (SCARD_STATE_EMPTY | SCARD_STATE_UNAVAILABLE))
+		return (st.dwEventState & SCARD_STATE_UNAVAILABLE) ? STC_ERR_READER_REMOVED
+								   : STC_ERR_CARD_REMOVED;
+	/* present again with another insertion count: pulled and put back */
+	return (st.dwEventState >> 16) != (st.dwCurrentState >> 16) ? STC_ERR_CARD_REMOVED : rv;
 }
 
 stc_rv stc_transmit_raw(stc_card *card, const uint8_t *cmd, size_t cmd_len,
