@@ -1099,7 +1099,7 @@ bool cos_state_load(struct cos *c)
 			goto bad;
 		h = cos_find_chv(c, (uint8_t)ref);
 		n = strlen(hexv);
-		if (!h || n % 2 || n == 0 || n > 2 * COS_CHV_MAX_LEN || tries > h->max_tries ||
+		if (!h || n % 2 || n == 0 || n > (size_t)2 * COS_CHV_MAX_LEN || tries > h->max_tries ||
 		    (h->has_usage ? usage > h->usage_max : usage != 0))
 			goto bad;
 		for (size_t i = 0; i < n / 2; i++) {

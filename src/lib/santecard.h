@@ -182,6 +182,30 @@ stc_rv stc_atr_parse(const uint8_t *atr, size_t len, stc_atr *out);
 /* One-line human description, e.g. "T=0, direct convention, Fi=372 Di=1". */
 stc_rv stc_atr_describe(const stc_atr *atr, char *out, size_t outlen);
 
+/* Card families santecard knows. */
+typedef enum stc_card_kind {
+	STC_CARD_UNKNOWN = 0,
+	STC_CARD_CPS3,             /* CPS3 (IAS-ECC), contact interface */
+	STC_CARD_CPS3_CL,          /* CPS3 contactless interface (PC/SC pseudo-ATR) */
+	STC_CARD_CPS4,             /* CPS4 (ChipDoc) */
+	STC_CARD_VITALE1,          /* carte Vitale 1 (Bull CP8 mask, inverse convention) */
+	STC_CARD_VITALE2,          /* carte Vitale 2 */
+	STC_CARD_SIM_TEST,         /* santecard-sim's test card */
+	STC_CARD_SIM_READERTEST    /* santecard-sim's reader-test applet */
+} stc_card_kind;
+
+/*
+ * Identify a card by its ATR alone, from the table of known ATRs (sources in
+ * shared/reference/cards.md: Cryptolib, OpenSC, pcsc-tools' list). On success
+ * *kind is set and *name (optional) is a short English description, e.g.
+ * "CPS3 (contact)". An ATR not in the table is STC_ERR_NOT_FOUND (the card
+ * drivers then probe by SELECT AID).
+ */
+stc_rv stc_atr_identify(const uint8_t *atr, size_t len, stc_card_kind *kind,
+			const char **name);
+/* Stable lower-case identifier of a kind, e.g. "cps3", "vitale2", "unknown". */
+const char *stc_card_kind_id(stc_card_kind kind);
+
 /* ------------------------------------------------------------------ APDU */
 
 #define STC_APDU_MAX_SHORT_DATA 255

@@ -429,6 +429,65 @@ START_TEST(test_args)
 }
 END_TEST
 
+/* ------------------------------------------------ identification by ATR */
+
+static stc_card_kind identify(const char *hexatr, const char **name)
+{
+	uint8_t atr[STC_ATR_MAX];
+	size_t n = hex(hexatr, atr, sizeof(atr));
+	stc_card_kind kind;
+	stc_rv rv = stc_atr_identify(atr, n, &kind, name);
+
+	ck_assert(rv == STC_OK || (rv == STC_ERR_NOT_FOUND && kind == STC_CARD_UNKNOWN));
+	return kind;
+}
+
+START_TEST(identify_known)
+{
+	const char *name;
+
+	ck_assert_int_eq(identify("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00", &name),
+			 STC_CARD_CPS3);
+	ck_assert_str_eq(name, "CPS3 (contact)");
+	/* the other CPS ATR of pcsc-tools' list fits OpenSC's mask only */
+	ck_assert_int_eq(identify("3B AC 00 40 2A 00 12 25 00 64 80 82 02 12 00 90 00", &name),
+			 STC_CARD_CPS3);
+	ck_assert_str_eq(name, "CPS (CPx family, contact)");
+	/* CPS4 fits the same mask, but its exact entry comes first */
+	ck_assert_int_eq(identify("3B DC 18 FF 00 00 12 25 00 64 80 00 04 01 00 90 00", &name),
+			 STC_CARD_CPS4);
+	ck_assert_int_eq(identify("3B 9B 18 80 01 00 12 25 00 64 80 04 01 00 00 90 44", NULL),
+			 STC_CARD_CPS4);
+	ck_assert_int_eq(identify("3B 8F 80 01 00 31 B8 64 04 B0 EC C1 73 94 01 80 82 90 00 0E", NULL),
+			 STC_CARD_CPS3_CL);
+	ck_assert_int_eq(identify("3B 8F 80 01 00 31 B8 64 00 00 EC C0 73 94 01 80 82 90 00 0E", NULL),
+			 STC_CARD_CPS3_CL);
+	ck_assert_int_eq(identify("3B 75 13 00 00 49 09 EA 90 00", &name), STC_CARD_VITALE2);
+	ck_assert_str_eq(name, "carte Vitale 2");
+	ck_assert_int_eq(identify("3B 75 13 00 00 43 09 EA 90 00", NULL), STC_CARD_VITALE2);
+	ck_assert_int_eq(identify("3B 75 13 00 00 45 09 FA 90 00", NULL), STC_CARD_VITALE2);
+	ck_assert_int_eq(identify("3F 65 25 00 22 09 F9 90 00", NULL), STC_CARD_VITALE1);
+	ck_assert_int_eq(identify("3F 65 25 00 A4 09 6A 90 00", NULL), STC_CARD_VITALE1);
+	ck_assert_int_eq(identify("3B 09 80 57 53 54 43 54 45 53 54", NULL), STC_CARD_SIM_TEST);
+	ck_assert_str_eq(stc_card_kind_id(STC_CARD_VITALE2), "vitale2");
+	ck_assert_str_eq(stc_card_kind_id((stc_card_kind)99), "unknown");
+}
+END_TEST
+
+START_TEST(identify_unknown)
+{
+	const char *name;
+
+	/* vsmartcard's iso7816 card, a Vitale 2 with a byte changed, a truncated CPS3 */
+	ck_assert_int_eq(identify("3B 95 13 81 01 80 73 FF 01 00 0B", &name), STC_CARD_UNKNOWN);
+	ck_assert_str_eq(name, "unknown card");
+	ck_assert_int_eq(identify("3B 75 13 00 00 49 09 EB 90 00", NULL), STC_CARD_UNKNOWN);
+	ck_assert_int_eq(identify("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90", NULL),
+			 STC_CARD_UNKNOWN);
+	ck_assert_int_eq(stc_atr_identify(NULL, 3, &(stc_card_kind){ 0 }, NULL), STC_ERR_INVALID_ARGS);
+}
+END_TEST
+
 static Suite *atr_suite(void)
 {
 	Suite *s = suite_create("atr");
@@ -455,6 +514,13 @@ static Suite *atr_suite(void)
 	suite_add_tcase(s, real);
 	suite_add_tcase(s, hostile);
 	suite_add_tcase(s, fields);
+	{
+		TCase *ident = tcase_create("identify");
+
+		tcase_add_test(ident, identify_known);
+		tcase_add_test(ident, identify_unknown);
+		suite_add_tcase(s, ident);
+	}
 	return s;
 }
 
