@@ -13,7 +13,7 @@
 struct known_atr {
 	uint8_t atr[STC_ATR_MAX];
 	uint8_t mask[STC_ATR_MAX];  /* all zero: exact match */
-	size_t len;
+	uint8_t len;
 	stc_card_kind kind;
 	const char *name;
 };

@@ -76,8 +76,15 @@ static void print_reader(const stc_reader_info *r, size_t idx, int json)
 		printf(",\"card_present\":%s,\"card_in_use\":%s,\"card_mute\":%s",
 		       r->card_present ? "true" : "false", r->card_in_use ? "true" : "false",
 		       r->card_mute ? "true" : "false");
-		if (r->card_present && r->atr_len)
+		if (r->card_present && r->atr_len) {
+			const char *name;
+			stc_card_kind kind;
+
+			stc_atr_identify(r->atr, r->atr_len, &kind, &name);
+			printf(",\"card_type\":\"%s\",\"card_name\":", stc_card_kind_id(kind));
+			out_json_string(stdout, name);
 			print_atr_json(r->atr, r->atr_len);
+		}
 		printf("}");
 		return;
 	}
@@ -88,8 +95,14 @@ static void print_reader(const stc_reader_info *r, size_t idx, int json)
 	}
 	printf("  Card:   present%s%s\n", r->card_in_use ? ", in exclusive use" : "",
 	       r->card_mute ? ", mute (no ATR)" : "");
-	if (r->atr_len)
+	if (r->atr_len) {
+		const char *name;
+		stc_card_kind kind;
+
+		stc_atr_identify(r->atr, r->atr_len, &kind, &name);
+		printf("  Type:   %s\n", name);
 		print_atr_human(r->atr, r->atr_len);
+	}
 }
 
 static int show(stc_ctx *ctx, const struct status_opts *o)

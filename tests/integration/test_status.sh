@@ -22,6 +22,7 @@ check "card present in reader 0" grep -qx '  Card:   present' "$out"
 check "reader 1 empty" grep -qx '  Card:   absent' "$out"
 check "ATR shown" grep -qx '  ATR:    3B 09 80 57 53 54 43 54 45 53 54' "$out"
 check "ATR decoded" grep -q 'T=0, direct convention' "$out"
+check "card identified" grep -qx '  Type:   santecard-sim test card' "$out"
 
 # -- JSON output
 santecard status --json > "$out"
@@ -35,6 +36,7 @@ assert r[0]["card_present"] is True and r[1]["card_present"] is False
 assert r[0]["atr"] == "3B09805753544354455354", r[0]["atr"]
 assert r[0]["atr_info"]["protocols"] == ["T=0"], r[0]["atr_info"]
 assert r[0]["atr_info"]["valid"] is True
+assert r[0]["card_type"] == "sim-test" and r[0]["card_name"] == "santecard-sim test card", r[0]
 assert r[0]["atr_info"]["historical_bytes"] == "805753544354455354"
 assert "atr" not in r[1]
 PYEOF
