@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "show readers, cards and ATRs; --wait for events" },
+	{ "apdu", cmd_apdu, "send APDUs to a card and show the answers" },
 };
 
 static void usage(FILE *f)

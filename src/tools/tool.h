@@ -28,5 +28,6 @@ void out_json_string(FILE *f, const char *s);
 void out_json_hex(FILE *f, const uint8_t *b, size_t n);
 
 int cmd_status(int argc, char **argv);
+int cmd_apdu(int argc, char **argv);
 
 #endif

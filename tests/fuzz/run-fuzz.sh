@@ -4,8 +4,10 @@
 #
 # Environment (set by the Makefile): CLANG (empty = no libFuzzer: skip),
 # top_srcdir, top_builddir; optional FUZZ_SECONDS (per target, default 10),
-# FUZZ_TARGETS (default "tlv atr"), FUZZ_CORPUS_DIR (keep the grown corpora there
-# instead of in a temporary directory).
+# FUZZ_TARGETS (default "tlv atr cardapdu"), FUZZ_CORPUS_DIR (keep the grown
+# corpora there instead of in a temporary directory), FUZZ_PROFILE_DIR and
+# FUZZ_PKI_DIR (card profiles and their keys for fuzz_cardapdu; default
+# top_srcdir/firmware/profiles and top_builddir/pki).
 # The seed corpus is copied first: libFuzzer adds files to its corpus directory and
 # the source tree may be read-only (make distcheck).
 set -u
@@ -19,12 +21,15 @@ fi
 srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 seconds=${FUZZ_SECONDS:-10}
+FUZZ_PROFILE_DIR=${FUZZ_PROFILE_DIR:-$srcdir/firmware/profiles}
+FUZZ_PKI_DIR=${FUZZ_PKI_DIR:-$builddir/pki}
+export FUZZ_PROFILE_DIR FUZZ_PKI_DIR
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/santecard-fuzz.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 status=0
-for t in ${FUZZ_TARGETS:-tlv atr}; do
+for t in ${FUZZ_TARGETS:-tlv atr cardapdu}; do
 	bin=$builddir/tests/fuzz/fuzz_$t
 	seeds=$srcdir/tests/fuzz/corpus/$t
 	corpus=${FUZZ_CORPUS_DIR:-$tmp}/$t

@@ -33,6 +33,20 @@ tb_pcscd() {
 	return 1
 }
 
+# tb_sim_restart SLOT: stop the simulator of reader SLOT and start it again with
+# the same card state file (what a real card keeps survives), and wait for it.
+tb_sim_restart() {
+	rm -f "$TESTBED_DIR/restart.state"
+	echo "$1" >> "$TESTBED_DIR/restart.req"
+	kill -HUP "$TESTBED_PID" || return 1
+	for _ in $(seq 200); do
+		[ -f "$TESTBED_DIR/restart.state" ] && return 0
+		sleep 0.025
+	done
+	echo "tb_sim_restart: the simulator of reader $1 did not restart" >&2
+	return 1
+}
+
 # tb_wait_for CMD...: retry CMD every 50 ms for up to 5 s until it succeeds.
 tb_wait_for() {
 	for _ in $(seq 100); do

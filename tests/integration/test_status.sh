@@ -96,6 +96,22 @@ assert rest.index(("reader-added", R0)) < rest.index(("card-inserted", R0)), kin
 assert len(rest) == 3, kinds
 PYEOF
 
+# -- santecard apdu: T=0 handling by default, raw on demand
+santecard apdu 80CA010000 > "$out"
+check "apdu follows 6Cxx" grep -qx '< 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 90 00  (9000: success)' "$out"
+santecard apdu --raw 80CA010000 > "$out"
+check "apdu --raw shows the 6Cxx" grep -qx '< 6C 14  (6Cxx: wrong Le, xx bytes available)' "$out"
+santecard apdu --json 00A4040C08F053544354455354 > "$out"
+check "apdu --json" grep -qx '{"command":"00A4040C08F053544354455354","response":"","sw":"9000","meaning":"9000: success"}' "$out"
+santecard apdu 00A4 > /dev/null 2>&1
+check "apdu: too short exits 2" test $? = 2
+santecard apdu 00A4040C05F0 > /dev/null 2>&1
+check "apdu: inconsistent Lc exits 2" test $? = 2
+santecard apdu zz > /dev/null 2>&1
+check "apdu: bad hex exits 2" test $? = 2
+santecard apdu --reader 'Virtual PCD 00 01' 00A4040C08F053544354455354 > /dev/null 2>&1
+check "apdu: empty reader exits 1" test $? = 1
+
 # -- usage
 santecard status --bogus > /dev/null 2>&1
 check "bad option exits 2" test $? = 2
