@@ -10,7 +10,7 @@
 # passes FUZZ_PROFILE_DIR and FUZZ_PKI_DIR, and the same directories are
 # compiled in as defaults so a crash input replays with just
 # `tests/fuzz/fuzz_cardapdu FILE`.
-FUZZ_CARD_SOURCES = \
+FUZZ_CARD_FILES = \
 	$(FIRMWARE_CORE_SOURCES) \
 	$(FIRMWARE_CARD_SOURCES) \
 	$(READERTEST_SOURCES) \
@@ -29,9 +29,9 @@ check_SCRIPTS += tests/fuzz/fuzz_cardapdu
 
 # Only the .c files go to clang (the variables list headers too). Sources are
 # named relative to the source tree ($(srcdir)), the program lands in the build tree.
-tests/fuzz/fuzz_cardapdu: $(srcdir)/tests/fuzz/fuzz_cardapdu.c $(FUZZ_CARD_SOURCES) config.h
+tests/fuzz/fuzz_cardapdu: $(srcdir)/tests/fuzz/fuzz_cardapdu.c $(FUZZ_CARD_FILES) config.h
 	$(AM_V_at)$(MKDIR_P) tests/fuzz
-	$(AM_V_CC)srcs=; for f in $(FUZZ_CARD_SOURCES); do \
+	$(AM_V_CC)srcs=; for f in $(FUZZ_CARD_FILES); do \
 		case $$f in *.c) srcs="$$srcs $(srcdir)/$$f" ;; esac; \
 	done; \
 	$(CLANG) $(FUZZ_CARD_CFLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz_cardapdu.c $$srcs \

@@ -40,6 +40,9 @@
  * uses it: every input then starts from the personalised card, and a crash
  * reproduces from its input file alone.
  *
+ * FUZZ_TRACE=1 in the environment prints every C-APDU and its status word on
+ * stderr (to read what a seed or a crash input does).
+ *
  * Profiles and keys: FUZZ_PROFILE_DIR (firmware/profiles) and FUZZ_PKI_DIR
  * (the build tree's pki/, made by `make pki`), set by run-fuzz.sh; the
  * defaults compiled in by the make rule let a crash input be replayed by
@@ -114,6 +117,8 @@ static struct variant variants[] = {
 };
 #define N_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
+static bool trace;
+
 static const size_t caps[4] = { SIM_RAPDU_MIN, SIM_RAPDU_MIN + 1, 4096 + 2, 65536 + 2 };
 
 static const char *env_or(const char *name, const char *def)
@@ -152,6 +157,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	trace = env_or("FUZZ_TRACE", NULL) != NULL;
 	for (size_t i = 0; i < N_VARIANTS; i++) {
 		struct variant *v = &variants[i];
 		char path[4096], err[256];
@@ -225,6 +231,15 @@ static void run_apdu(struct variant *v, const uint8_t *apdu, size_t len, size_t 
 	if (len >= 2 && is_dirty_ins(v, c[1]))
 		v->dirty = true;
 	n = v->ops->process(v->card, c, len, r, cap);
+	if (trace) {
+		fprintf(stderr, "%s:", v->label);
+		for (size_t i = 0; i < len && i < 48; i++)
+			fprintf(stderr, " %02X", c[i]);
+		fprintf(stderr, "%s -> %zu bytes", len > 48 ? " ..." : "", n);
+		if (n >= 2 && n <= cap)
+			fprintf(stderr, ", SW %02X %02X", r[n - 2], r[n - 1]);
+		fputc('\n', stderr);
+	}
 	CHECK(n >= 2);
 	CHECK(n <= cap);
 	CHECK((r[n - 2] & 0xF0) == 0x60 || (r[n - 2] & 0xF0) == 0x90);
