@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "apdu.h"
 #include "card/cardos.h"
 
 #define STATE_MAGIC "santecard-cardos-state 1"
@@ -792,29 +793,13 @@ static size_t put_sw(uint8_t *out, size_t n, uint16_t sw)
 /* Parses short APDUs (T=0 shapes included). false: malformed. */
 static bool parse(const uint8_t *b, size_t n, struct cos_apdu *a)
 {
-	memset(a, 0, sizeof(*a));
-	if (n < 4)
-		return false;
-	a->cla = b[0], a->ins = b[1], a->p1 = b[2], a->p2 = b[3];
-	if (n == 4)
-		return true;
-	if (n == 5) {
-		a->has_le = true;
-		a->ne = b[4] ? b[4] : 256;
-		return true;
-	}
-	if (b[4] == 0)
+	struct sim_apdu s;
+
+	if (!sim_apdu_parse(b, n, &s) || s.extended)
 		return false;	/* extended lengths are not supported */
-	a->lc = b[4];
-	a->data = b + 5;
-	if (n == 5 + a->lc)
-		return true;
-	if (n == 6 + a->lc) {
-		a->has_le = true;
-		a->ne = b[5 + a->lc] ? b[5 + a->lc] : 256;
-		return true;
-	}
-	return false;
+	*a = (struct cos_apdu){ .cla = s.cla, .ins = s.ins, .p1 = s.p1, .p2 = s.p2,
+				.data = s.data, .lc = s.lc, .has_le = s.has_le, .ne = s.ne };
+	return true;
 }
 
 /* Case 1 in T=0 comes as P3=00: for commands that take no Le it means "no data". */

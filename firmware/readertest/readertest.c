@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apdu.h"
 #include "readertest/readertest.h"
 
 static const uint8_t rt_atr[] = READERTEST_ATR;
@@ -18,68 +19,6 @@ struct readertest {
 	size_t pending_len;
 	size_t pending_off;
 };
-
-/* A parsed C-APDU (ISO 7816-4 cases 1-4, short and extended). */
-struct apdu {
-	uint8_t cla, ins, p1, p2;
-	const uint8_t *data;
-	size_t lc;
-	bool has_le;
-	bool extended;
-	size_t ne;		/* Le as a byte count: 00 means 256 (short) or 65536 */
-};
-
-static bool parse_apdu(const uint8_t *b, size_t n, struct apdu *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (n < 4)
-		return false;
-	a->cla = b[0];
-	a->ins = b[1];
-	a->p1 = b[2];
-	a->p2 = b[3];
-	if (n == 4)
-		return true;
-	if (n == 5) {
-		a->has_le = true;
-		a->ne = b[4] ? b[4] : 256;
-		return true;
-	}
-	if (b[4] != 0) {
-		a->lc = b[4];
-		a->data = b + 5;
-		if (n == 5 + a->lc)
-			return true;
-		if (n == 6 + a->lc) {
-			a->has_le = true;
-			a->ne = b[5 + a->lc] ? b[5 + a->lc] : 256;
-			return true;
-		}
-		return false;
-	}
-	if (n < 7)
-		return false;
-	a->extended = true;
-	size_t x = (size_t)b[5] << 8 | b[6];
-	if (n == 7) {
-		a->has_le = true;
-		a->ne = x ? x : 65536;
-		return true;
-	}
-	if (x == 0)
-		return false;
-	a->lc = x;
-	a->data = b + 7;
-	if (n == 7 + x)
-		return true;
-	if (n == 9 + x) {
-		size_t le = (size_t)b[7 + x] << 8 | b[8 + x];
-		a->has_le = true;
-		a->ne = le ? le : 65536;
-		return true;
-	}
-	return false;
-}
 
 /* The R-APDU being built; the SW is appended by process(). */
 struct out {
@@ -106,7 +45,7 @@ static void pattern(uint8_t *d, size_t n)
 		d[i] = (uint8_t)(i & 0xFF);
 }
 
-static bool data_ok(const struct apdu *a)
+static bool data_ok(const struct sim_apdu *a)
 {
 	for (size_t i = 0; i < a->lc; i++)
 		if (a->data[i] != (uint8_t)((i + a->p2) & 0xFF))
@@ -124,7 +63,7 @@ static uint16_t sw_pending(const struct readertest *rt)
 }
 
 /* Le bytes of pattern, directly (P1 = 00) or pending behind 61 xx (P1 = 01). */
-static uint16_t answer_pattern(struct readertest *rt, const struct apdu *a, struct out *o)
+static uint16_t answer_pattern(struct readertest *rt, const struct sim_apdu *a, struct out *o)
 {
 	if (a->p1 == 0x01) {
 		pattern(rt->pending, a->ne);
@@ -139,7 +78,7 @@ static uint16_t answer_pattern(struct readertest *rt, const struct apdu *a, stru
 	return 0x9000;
 }
 
-static uint16_t do_case1(struct readertest *rt, const struct apdu *a, struct out *o)
+static uint16_t do_case1(struct readertest *rt, const struct sim_apdu *a, struct out *o)
 {
 	(void)rt;
 	(void)o;
@@ -150,7 +89,7 @@ static uint16_t do_case1(struct readertest *rt, const struct apdu *a, struct out
 	return 0x9000;
 }
 
-static uint16_t do_case3(struct readertest *rt, const struct apdu *a, struct out *o)
+static uint16_t do_case3(struct readertest *rt, const struct sim_apdu *a, struct out *o)
 {
 	(void)rt;
 	(void)o;
@@ -161,7 +100,7 @@ static uint16_t do_case3(struct readertest *rt, const struct apdu *a, struct out
 	return data_ok(a) ? 0x9000 : 0x6A80;
 }
 
-static uint16_t do_case2(struct readertest *rt, const struct apdu *a, struct out *o)
+static uint16_t do_case2(struct readertest *rt, const struct sim_apdu *a, struct out *o)
 {
 	if (a->lc != 0 || !a->has_le)
 		return 0x6700;
@@ -170,7 +109,7 @@ static uint16_t do_case2(struct readertest *rt, const struct apdu *a, struct out
 	return answer_pattern(rt, a, o);
 }
 
-static uint16_t do_case4(struct readertest *rt, const struct apdu *a, struct out *o)
+static uint16_t do_case4(struct readertest *rt, const struct sim_apdu *a, struct out *o)
 {
 	if (a->lc == 0 || !a->has_le)
 		return 0x6700;
@@ -181,7 +120,7 @@ static uint16_t do_case4(struct readertest *rt, const struct apdu *a, struct out
 	return answer_pattern(rt, a, o);
 }
 
-static uint16_t do_wait(struct readertest *rt, const struct apdu *a, struct out *o)
+static uint16_t do_wait(struct readertest *rt, const struct sim_apdu *a, struct out *o)
 {
 	unsigned ms = (unsigned)a->p1 << 8 | a->p2;
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
@@ -195,7 +134,7 @@ static uint16_t do_wait(struct readertest *rt, const struct apdu *a, struct out 
 	return 0x9000;
 }
 
-static uint16_t do_get_response(struct readertest *rt, const struct apdu *a, struct out *o)
+static uint16_t do_get_response(struct readertest *rt, const struct sim_apdu *a, struct out *o)
 {
 	if (a->lc != 0 || !a->has_le)
 		return 0x6700;
@@ -218,7 +157,7 @@ static uint16_t do_get_response(struct readertest *rt, const struct apdu *a, str
 	return sw_pending(rt);
 }
 
-typedef uint16_t (*ins_fn)(struct readertest *, const struct apdu *, struct out *);
+typedef uint16_t (*ins_fn)(struct readertest *, const struct sim_apdu *, struct out *);
 
 static const struct {
 	uint8_t cla;
@@ -237,7 +176,7 @@ static const struct {
 
 static uint16_t dispatch(struct readertest *rt, const uint8_t *capdu, size_t len, struct out *o)
 {
-	struct apdu a;
+	struct sim_apdu a;
 
 	if (len < 4) {
 		rt->pending_len = rt->pending_off = 0;
@@ -256,7 +195,7 @@ static uint16_t dispatch(struct readertest *rt, const uint8_t *capdu, size_t len
 		ins_known = true;
 		if (ins_table[i].cla != cla)
 			continue;
-		if (!parse_apdu(capdu, len, &a))
+		if (!sim_apdu_parse(capdu, len, &a))
 			return 0x6700;
 		return ins_table[i].fn(rt, &a, o);
 	}

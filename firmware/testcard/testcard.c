@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "apdu.h"
 #include "testcard/testcard.h"
 
 /* Largest command data (extended Lc) and so largest pending response. */
@@ -54,16 +55,6 @@ struct testcard {
 	unsigned tries;
 };
 
-/* A parsed C-APDU (ISO 7816-4 cases 1-4, short and extended). */
-struct apdu {
-	uint8_t cla, ins, p1, p2;
-	const uint8_t *data;
-	size_t lc;
-	bool has_le;
-	bool extended;
-	size_t ne;		/* Le as a byte count: 00 means 256 (short) or 65536 */
-};
-
 /* The R-APDU being built; the SW is appended by process(). */
 struct out {
 	uint8_t *buf;
@@ -81,59 +72,6 @@ static bool out_put(struct out *o, const uint8_t *d, size_t n)
 	memcpy(o->buf + o->len, d, n);
 	o->len += n;
 	return true;
-}
-
-static bool parse_apdu(const uint8_t *b, size_t n, struct apdu *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (n < 4)
-		return false;
-	a->cla = b[0];
-	a->ins = b[1];
-	a->p1 = b[2];
-	a->p2 = b[3];
-	if (n == 4)
-		return true;
-	if (n == 5) {
-		/* Case 2 short; in T=0 terms also "P3 = 00" for a case 1. */
-		a->has_le = true;
-		a->ne = b[4] ? b[4] : 256;
-		return true;
-	}
-	if (b[4] != 0) {
-		a->lc = b[4];
-		a->data = b + 5;
-		if (n == 5 + a->lc)
-			return true;
-		if (n == 6 + a->lc) {
-			a->has_le = true;
-			a->ne = b[5 + a->lc] ? b[5 + a->lc] : 256;
-			return true;
-		}
-		return false;
-	}
-	if (n < 7)
-		return false;
-	a->extended = true;
-	size_t x = (size_t)b[5] << 8 | b[6];
-	if (n == 7) {
-		a->has_le = true;
-		a->ne = x ? x : 65536;
-		return true;
-	}
-	if (x == 0)
-		return false;
-	a->lc = x;
-	a->data = b + 7;
-	if (n == 7 + x)
-		return true;
-	if (n == 9 + x) {
-		size_t le = (size_t)b[7 + x] << 8 | b[8 + x];
-		a->has_le = true;
-		a->ne = le ? le : 65536;
-		return true;
-	}
-	return false;
 }
 
 static void clear_pending(struct testcard *tc)
@@ -169,7 +107,7 @@ static uint16_t set_pending(struct testcard *tc, const uint8_t *d, size_t n)
 	return sw_pending(tc);
 }
 
-static uint16_t do_select(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_select(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	(void)o;
 	if (a->p1 != 0x04 || (a->p2 != 0x00 && a->p2 != 0x0C))
@@ -185,7 +123,7 @@ static uint16_t do_select(struct testcard *tc, const struct apdu *a, struct out 
 	return set_pending(tc, fci, sizeof(fci));
 }
 
-static uint16_t do_get_response(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_get_response(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	if (a->p1 != 0 || a->p2 != 0)
 		return 0x6A86;
@@ -212,7 +150,7 @@ static uint16_t do_get_response(struct testcard *tc, const struct apdu *a, struc
 	return sw_pending(tc);
 }
 
-static uint16_t do_get_challenge(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_get_challenge(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	uint8_t rnd[256];
 
@@ -228,7 +166,7 @@ static uint16_t do_get_challenge(struct testcard *tc, const struct apdu *a, stru
 	return 0x9000;
 }
 
-static uint16_t do_verify(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_verify(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	static const char pin[] = TESTCARD_PIN;
 
@@ -259,7 +197,7 @@ static uint16_t do_verify(struct testcard *tc, const struct apdu *a, struct out 
 	return (uint16_t)(0x63C0 | tc->tries);
 }
 
-static uint16_t do_get_data(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_get_data(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	uint8_t obj[20];
 
@@ -276,7 +214,7 @@ static uint16_t do_get_data(struct testcard *tc, const struct apdu *a, struct ou
 	return 0x9000;
 }
 
-static uint16_t do_echo(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_echo(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	(void)o;
 	if (a->p1 != 0 || a->p2 != 0)
@@ -284,7 +222,7 @@ static uint16_t do_echo(struct testcard *tc, const struct apdu *a, struct out *o
 	return set_pending(tc, a->data, a->lc);
 }
 
-static uint16_t do_big(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_big(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	(void)o;
 	if (a->p1 != 0 || a->p2 != 0)
@@ -298,7 +236,7 @@ static uint16_t do_big(struct testcard *tc, const struct apdu *a, struct out *o)
 	return sw_pending(tc);
 }
 
-static uint16_t do_hostile(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_hostile(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	(void)o;
 	if (a->p1 != 0 || a->p2 != 0)
@@ -309,7 +247,7 @@ static uint16_t do_hostile(struct testcard *tc, const struct apdu *a, struct out
 	return 0x6100 | TC_HOSTILE_LEN;
 }
 
-static uint16_t do_chain(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_chain(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	(void)o;
 	if (a->p1 != 0 || a->p2 != 0) {
@@ -338,7 +276,7 @@ static uint16_t do_chain(struct testcard *tc, const struct apdu *a, struct out *
 	return set_pending(tc, res, sizeof(res));
 }
 
-static uint16_t do_sleep(struct testcard *tc, const struct apdu *a, struct out *o)
+static uint16_t do_sleep(struct testcard *tc, const struct sim_apdu *a, struct out *o)
 {
 	unsigned ms = (unsigned)a->p1 << 8 | a->p2;
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
@@ -352,7 +290,7 @@ static uint16_t do_sleep(struct testcard *tc, const struct apdu *a, struct out *
 	return 0x9000;
 }
 
-typedef uint16_t (*ins_fn)(struct testcard *, const struct apdu *, struct out *);
+typedef uint16_t (*ins_fn)(struct testcard *, const struct sim_apdu *, struct out *);
 
 /* The instruction set: (CLA, INS) -> handler. CLA 90 is CLA 80 with the
  * ISO 7816-4 command-chaining bit, valid only for CHAIN. */
@@ -377,7 +315,7 @@ static const struct {
 
 static uint16_t dispatch(struct testcard *tc, const uint8_t *capdu, size_t len, struct out *o)
 {
-	struct apdu a;
+	struct sim_apdu a;
 
 	if (len < 4) {
 		clear_pending(tc);
@@ -399,7 +337,7 @@ static uint16_t dispatch(struct testcard *tc, const uint8_t *capdu, size_t len, 
 		ins_known = true;
 		if (ins_table[i].cla != cla)
 			continue;
-		if (!parse_apdu(capdu, len, &a)) {
+		if (!sim_apdu_parse(capdu, len, &a)) {
 			tc->chain_len = 0;
 			return 0x6700;
 		}
