@@ -333,12 +333,36 @@ stc_rv stc_connect(stc_ctx *ctx, const char *reader, stc_share share, stc_card *
 	return STC_OK;
 }
 
+stc_rv stc_card_from_transport(const stc_transport *t, stc_card **out)
+{
+	stc_card *card;
+
+	if (!t || !t->transmit || !out || t->atr_len > STC_ATR_MAX || (t->atr_len && !t->atr) ||
+	    (t->protocol != STC_PROTO_T0 && t->protocol != STC_PROTO_T1))
+		return STC_ERR_INVALID_ARGS;
+	card = calloc(1, sizeof(*card));
+	if (!card)
+		return STC_ERR_NO_MEMORY;
+	card->transport = *t;
+	card->transport.atr = NULL;
+	card->transport.name = NULL;
+	card->protocol = t->protocol == STC_PROTO_T1 ? SCARD_PROTOCOL_T1 : SCARD_PROTOCOL_T0;
+	snprintf(card->reader, sizeof(card->reader), "%s", t->name ? t->name : "custom transport");
+	if (t->atr_len)
+		memcpy(card->atr, t->atr, t->atr_len);
+	card->atr_len = t->atr_len;
+	*out = card;
+	return STC_OK;
+}
+
 stc_rv stc_reconnect(stc_card *card, int reset)
 {
 	LONG r;
 
 	if (!card)
 		return STC_ERR_INVALID_ARGS;
+	if (!card->ctx)
+		return STC_ERR_NOT_SUPPORTED;
 	r = SCardReconnect(card->h, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
 			   reset ? SCARD_RESET_CARD : SCARD_LEAVE_CARD, &card->protocol);
 	if (r != SCARD_S_SUCCESS)
@@ -351,6 +375,10 @@ void stc_disconnect(stc_card *card, int reset)
 {
 	if (!card)
 		return;
+	if (!card->ctx) {
+		free(card);
+		return;
+	}
 	if (card->tx_depth && card->ctx->valid)
 		(void)SCardEndTransaction(card->h, SCARD_LEAVE_CARD);
 	if (card->ctx->valid)
@@ -387,7 +415,7 @@ stc_rv stc_begin(stc_card *card)
 
 	if (!card)
 		return STC_ERR_INVALID_ARGS;
-	if (card->tx_depth == 0) {
+	if (card->tx_depth == 0 && card->ctx) {
 		if (!card->ctx->valid)
 			return STC_ERR_NO_SERVICE;
 		r = SCardBeginTransaction(card->h);
@@ -404,7 +432,7 @@ stc_rv stc_end(stc_card *card)
 
 	if (!card || card->tx_depth == 0)
 		return STC_ERR_INVALID_ARGS;
-	if (--card->tx_depth)
+	if (--card->tx_depth || !card->ctx)
 		return STC_OK;
 	if (!card->ctx->valid)
 		return STC_ERR_NO_SERVICE;
@@ -428,6 +456,8 @@ static stc_rv refine_failure(stc_card *card, stc_rv rv)
 	SCARD_READERSTATE st = { .szReader = card->reader };
 	LONG r;
 
+	if (!card->ctx)
+		return rv;
 	if (rv != STC_ERR_COMM && rv != STC_ERR_CARD_UNRESPONSIVE && rv != STC_ERR_PCSC)
 		return rv;
 	if (!card->ctx->valid)
@@ -466,6 +496,15 @@ stc_rv stc_transmit_raw(stc_card *card, const uint8_t *cmd, size_t cmd_len,
 
 	if (!card || !cmd || !resp || !resp_len || cmd_len < 4)
 		return STC_ERR_INVALID_ARGS;
+	if (!card->ctx) {
+		stc_rv rv;
+
+		stc_log_apdu('>', cmd, cmd_len);
+		rv = card->transport.transmit(card->transport.io, cmd, cmd_len, resp, resp_len);
+		if (rv == STC_OK)
+			stc_log_apdu('<', resp, *resp_len);
+		return rv;
+	}
 	if (!card->ctx->valid)
 		return STC_ERR_NO_SERVICE;
 	pci = card->protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
@@ -496,7 +535,7 @@ stc_rv stc_transmit(stc_card *card, const stc_apdu *cmd, uint8_t *resp, size_t r
 	opts.form = card->protocol == SCARD_PROTOCOL_T1 ? STC_APDU_SHORT : STC_APDU_T0;
 	rv = stc_begin(card);
 	if (rv != STC_OK)
-		return refine_failure(card, rv);
+		return card->ctx ? refine_failure(card, rv) : rv;
 	rv = stc_apdu_transceive(xmit_card, card, &opts, cmd, resp, resp_cap, resp_len, sw);
 	/* The answer is complete once transceive returns: a failure to end the
 	 * transaction (card pulled just after, logged by stc_end) does not undo it. */

@@ -31,7 +31,8 @@ struct stc_ctx {
 };
 
 struct stc_card {
-	stc_ctx *ctx;
+	stc_ctx *ctx;                /* NULL for a card behind a custom transport */
+	stc_transport transport;     /* used when ctx is NULL */
 	SCARDHANDLE h;
 	DWORD protocol;              /* SCARD_PROTOCOL_T0 / T1 */
 	char reader[STC_READER_NAME_MAX];

@@ -349,6 +349,22 @@ stc_rv stc_reconnect(stc_card *card, int reset);
 /* Disconnect; reset != 0 resets the card (drops its security state). */
 void stc_disconnect(stc_card *card, int reset);
 
+/*
+ * A card reached through something other than PC/SC: a test's scripted card,
+ * or another transport. transmit() exchanges one raw APDU; transactions are
+ * no-ops and stc_reconnect() is STC_ERR_NOT_SUPPORTED. The structure is copied;
+ * io must outlive the card. Free with stc_disconnect().
+ */
+typedef struct stc_transport {
+	stc_xmit_fn transmit;
+	void *io;
+	const uint8_t *atr;        /* copied */
+	size_t atr_len;
+	unsigned protocol;         /* STC_PROTO_T0 or STC_PROTO_T1 */
+	const char *name;          /* shown as the reader name; copied */
+} stc_transport;
+stc_rv stc_card_from_transport(const stc_transport *t, stc_card **out);
+
 /* Active protocol: STC_PROTO_T0 or STC_PROTO_T1. */
 unsigned stc_card_protocol(const stc_card *card);
 /* The card's ATR as last read. */
@@ -367,6 +383,95 @@ stc_rv stc_transmit_raw(stc_card *card, const uint8_t *cmd, size_t cmd_len,
  * connection needs (T=0 TPDUs, or short APDUs with chaining). */
 stc_rv stc_transmit(stc_card *card, const stc_apdu *cmd, uint8_t *resp,
 		    size_t resp_cap, size_t *resp_len, uint16_t *sw);
+
+/* ------------------------------------------------------ NIR and INS */
+
+/*
+ * NIR (numéro d'inscription au répertoire): 13 characters (sex, year, month,
+ * department — 2A/2B for Corsica —, commune, order) and a 2-digit key
+ * = 97 - (number mod 97), with 2A read as 19 and 2B as 18.
+ */
+/* Key of a 13-character NIR (1..97). STC_ERR_INVALID_DATA when malformed. */
+stc_rv stc_nir_key(const char *nir13, int *key);
+/* STC_OK when nir15 is a well-formed 15-character NIR whose key checks,
+ * STC_ERR_INVALID_DATA otherwise (the debug log says whether the form or the key). */
+stc_rv stc_nir_check(const char *nir15);
+
+/* The INS (identité nationale de santé) identifier systems (FR Core). */
+typedef enum stc_ins_system {
+	STC_INS_NIR = 0,       /* 1.2.250.1.213.1.4.8  */
+	STC_INS_NIA,           /* 1.2.250.1.213.1.4.9  (temporary number) */
+	STC_INS_NIR_TEST,      /* 1.2.250.1.213.1.4.10 (fictitious test patients) */
+	STC_INS_NIR_DEMO       /* 1.2.250.1.213.1.4.11 (demonstration patients) */
+} stc_ins_system;
+
+/* OID of the system, e.g. "1.2.250.1.213.1.4.8"; NULL for a value outside the enum. */
+const char *stc_ins_oid(stc_ins_system sys);
+
+/* HL7 v2 CX rendering, e.g. "207058575627097^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.8&ISO^INS".
+ * STC_ERR_BUFFER_TOO_SMALL when it does not fit; STC_ERR_INVALID_DATA for a bad NIR. */
+stc_rv stc_ins_hl7_cx(const char *nir15, stc_ins_system sys, char *out, size_t outlen);
+
+/* FHIR R4 Identifier of FR Core's Patient INS profile, as one JSON object
+ * ({"use":..., "type":{"coding":[...]}, "system":"urn:oid:1.2.250.1.213.1.4.8",
+ *  "value":"207058575627097"}; the type coding as FR Core defines it). */
+stc_rv stc_ins_fhir_identifier(const char *nir15, stc_ins_system sys, char *out, size_t outlen);
+
+/* ------------------------------------------------- carte Vitale data */
+
+#define STC_VITALE_MAX_BENEFICIARIES 19
+
+typedef struct stc_beneficiary {
+	char surname[64];      /* UTF-8 (the card stores Latin-1), trailing blanks trimmed */
+	char given[64];
+	char birth[9];         /* AAAAMMJJ as on the card ("" if absent) */
+	char nir[16];          /* 15 characters, "" if absent */
+	int nir_valid;         /* the NIR's key checks */
+	char nationality[8];   /* "" if absent */
+	int rank;              /* rang de naissance, 0 when the card does not say */
+	int quality;           /* qualité, -1 when the card does not say */
+} stc_beneficiary;
+
+/*
+ * Parse the contents of a Vitale 2 identity file (templates 65 {80 nom, 81
+ * prénom, 82 naissance, 90 nationalité}) and, optionally, the NIR file
+ * (templates 65 {93 NIR}, same order). Fills at most max entries of out and
+ * sets *count. Padding (00/FF) after the templates is allowed; a truncated or
+ * malformed template, or a file without any 65 template, is
+ * STC_ERR_INVALID_DATA. On error out is untouched and *count is 0, except
+ * STC_ERR_BUFFER_TOO_SMALL (more than max beneficiaries), where *count is the
+ * number needed (out may be NULL when max is 0). nirs NULL = no NIR file.
+ */
+stc_rv stc_vitale_parse(const uint8_t *identity, size_t identity_len, const uint8_t *nirs,
+			size_t nirs_len, stc_beneficiary *out, size_t max, size_t *count);
+
+/* ----------------------------------------------------------------- tokens */
+
+typedef struct stc_token stc_token;   /* a recognised card and its driver */
+
+/*
+ * Recognise the card behind an open connection and open it as a token: the
+ * ATR table first (stc_atr_identify), then probing by SELECT of the known
+ * applications (CPS contact and contactless, Vitale). A card neither way
+ * recognises is STC_ERR_CARD_UNSUPPORTED; it is probed once per reader and ATR
+ * in the life of the process, never again (applications poll: a foreign card
+ * must not get SELECTs in a loop). The token uses card, which stays the
+ * caller's: close the token before disconnecting the card.
+ */
+stc_rv stc_token_open(stc_card *card, stc_token **out);
+void stc_token_close(stc_token *tok);
+stc_card_kind stc_token_kind(const stc_token *tok);
+/* e.g. "CPS3 (contact)", "carte Vitale 2" */
+const char *stc_token_description(const stc_token *tok);
+stc_card *stc_token_card(stc_token *tok);
+
+/*
+ * carte Vitale 2: read the beneficiaries (the public read sequence of the
+ * open-source readers: MF, identity file by SFI 2, application VITALE, NIR
+ * file by SFI 2), in one transaction. Nothing read is cached or logged.
+ * STC_ERR_NOT_SUPPORTED on other cards (a Vitale 1's data coding is not public).
+ */
+stc_rv stc_token_vitale_read(stc_token *tok, stc_beneficiary *out, size_t max, size_t *count);
 
 #ifdef __cplusplus
 }

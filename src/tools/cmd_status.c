@@ -68,8 +68,74 @@ static void print_atr_json(const uint8_t *atr, size_t len)
 	printf("}");
 }
 
-static void print_reader(const stc_reader_info *r, size_t idx, int json)
+/* What the token layer can tell about a recognised card without a PIN.
+ * Personal data stays on the card: only counts are shown. */
+struct card_details {
+	int recognised;
+	char description[96];
+	long beneficiaries;          /* Vitale: -1 when not read */
+	stc_rv error;                /* reading failed */
+};
+
+static void read_details(stc_ctx *ctx, const char *reader, struct card_details *d)
 {
+	stc_card *card;
+	stc_token *tok;
+	stc_rv rv;
+
+	memset(d, 0, sizeof(*d));
+	d->beneficiaries = -1;
+	rv = stc_connect(ctx, reader, STC_SHARE_SHARED, &card);
+	if (rv != STC_OK) {
+		d->error = rv;
+		return;
+	}
+	rv = stc_token_open(card, &tok);
+	if (rv == STC_OK) {
+		d->recognised = 1;
+		snprintf(d->description, sizeof(d->description), "%s", stc_token_description(tok));
+		if (stc_token_kind(tok) == STC_CARD_VITALE2) {
+			stc_beneficiary b[STC_VITALE_MAX_BENEFICIARIES];
+			size_t n;
+
+			rv = stc_token_vitale_read(tok, b, STC_VITALE_MAX_BENEFICIARIES, &n);
+			if (rv == STC_OK)
+				d->beneficiaries = (long)n;
+			else
+				d->error = rv;
+			memset(b, 0, sizeof(b));
+		}
+		stc_token_close(tok);
+	} else if (rv != STC_ERR_CARD_UNSUPPORTED) {
+		d->error = rv;
+	}
+	stc_disconnect(card, 0);
+}
+
+static void print_details_human(const struct card_details *d)
+{
+	if (d->beneficiaries >= 0)
+		printf("  Vitale: %ld beneficiar%s\n", d->beneficiaries,
+		       d->beneficiaries == 1 ? "y" : "ies");
+	if (d->error)
+		printf("  Error:  %s\n", stc_strerror(d->error));
+}
+
+static void print_details_json(const struct card_details *d)
+{
+	printf(",\"recognised\":%s", d->recognised ? "true" : "false");
+	if (d->beneficiaries >= 0)
+		printf(",\"beneficiaries\":%ld", d->beneficiaries);
+	if (d->error) {
+		printf(",\"error\":\"%s\",\"error_text\":", stc_rv_name(d->error));
+		out_json_string(stdout, stc_strerror(d->error));
+	}
+}
+
+static void print_reader(stc_ctx *ctx, const stc_reader_info *r, size_t idx, int json)
+{
+	struct card_details d = { .beneficiaries = -1 };
+
 	if (json) {
 		printf("%s{\"name\":", idx ? "," : "");
 		out_json_string(stdout, r->name);
@@ -81,8 +147,10 @@ static void print_reader(const stc_reader_info *r, size_t idx, int json)
 			stc_card_kind kind;
 
 			stc_atr_identify(r->atr, r->atr_len, &kind, &name);
+			read_details(ctx, r->name, &d);
 			printf(",\"card_type\":\"%s\",\"card_name\":", stc_card_kind_id(kind));
-			out_json_string(stdout, name);
+			out_json_string(stdout, d.recognised ? d.description : name);
+			print_details_json(&d);
 			print_atr_json(r->atr, r->atr_len);
 		}
 		printf("}");
@@ -100,7 +168,9 @@ static void print_reader(const stc_reader_info *r, size_t idx, int json)
 		stc_card_kind kind;
 
 		stc_atr_identify(r->atr, r->atr_len, &kind, &name);
-		printf("  Type:   %s\n", name);
+		read_details(ctx, r->name, &d);
+		printf("  Type:   %s\n", d.recognised ? d.description : name);
+		print_details_human(&d);
 		print_atr_human(r->atr, r->atr_len);
 	}
 }
@@ -118,7 +188,7 @@ static int show(stc_ctx *ctx, const struct status_opts *o)
 	for (size_t i = 0; i < n; i++) {
 		if (o->reader && strcmp(o->reader, list[i].name) != 0)
 			continue;
-		print_reader(&list[i], o->json ? shown : i, o->json);
+		print_reader(ctx, &list[i], o->json ? shown : i, o->json);
 		shown++;
 	}
 	if (o->json)

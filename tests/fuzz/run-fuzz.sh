@@ -4,7 +4,7 @@
 #
 # Environment (set by the Makefile): CLANG (empty = no libFuzzer: skip),
 # top_srcdir, top_builddir; optional FUZZ_SECONDS (per target, default 10),
-# FUZZ_TARGETS (default "tlv atr cardapdu"), FUZZ_CORPUS_DIR (keep the grown
+# FUZZ_TARGETS (default "tlv atr cardapdu vitale pkcs15"), FUZZ_CORPUS_DIR (keep the grown
 # corpora there instead of in a temporary directory), FUZZ_PROFILE_DIR and
 # FUZZ_PKI_DIR (card profiles and their keys for fuzz_cardapdu; default
 # top_srcdir/firmware/profiles and top_builddir/pki).
@@ -29,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 status=0
-for t in ${FUZZ_TARGETS:-tlv atr cardapdu}; do
+for t in ${FUZZ_TARGETS:-tlv atr cardapdu vitale pkcs15}; do
 	bin=$builddir/tests/fuzz/fuzz_$t
 	seeds=$srcdir/tests/fuzz/corpus/$t
 	corpus=${FUZZ_CORPUS_DIR:-$tmp}/$t

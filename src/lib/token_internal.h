@@ -1,0 +1,42 @@
+/* token_internal.h - the card-driver vtable behind stc_token (not installed). */
+#ifndef STC_TOKEN_INTERNAL_H
+#define STC_TOKEN_INTERNAL_H
+
+#include "santecard.h"
+
+struct stci_driver;
+
+struct stc_token {
+	stc_card *card;
+	stc_card_kind kind;
+	const char *description;
+	const struct stci_driver *drv;
+	void *priv;                 /* the driver's state */
+};
+
+/*
+ * One driver per card family. Every operation runs inside one PC/SC
+ * transaction, taken by the caller of the hook. Hooks a family does not have
+ * are NULL: the API answers STC_ERR_NOT_SUPPORTED.
+ */
+struct stci_driver {
+	const char *name;
+	/* Does this driver handle kind? */
+	int (*handles)(stc_card_kind kind);
+	/* The ATR told nothing: is it one of ours? STC_OK and *kind set, or
+	 * STC_ERR_NOT_FOUND. Only harmless commands (SELECT) may be sent. */
+	stc_rv (*probe)(stc_card *card, stc_card_kind *kind);
+	stc_rv (*open)(stc_token *tok);
+	void (*close)(stc_token *tok);
+	stc_rv (*vitale_read)(stc_token *tok, stc_beneficiary *out, size_t max, size_t *count);
+};
+
+extern const struct stci_driver stci_cps_driver;
+extern const struct stci_driver stci_vitale_driver;
+
+/* Send a command and require 90 00 (61xx/6Cxx handled): the SW mapped to an
+ * rv otherwise. resp may be NULL when no data is expected. */
+stc_rv stci_cmd(stc_card *card, const stc_apdu *cmd, uint8_t *resp, size_t cap,
+		size_t *len);
+
+#endif
