@@ -1,14 +1,18 @@
 /*
- * drv_cps.c - CPS cards (CPx, IAS-ECC): recognition.
+ * drv_cps.c - CPS cards (CPx, IAS-ECC): recognition, state and the vtable.
  *
  * The token layer knows the CPS3 by its ATR; an unknown ATR is probed with a
  * SELECT of the contact and contactless PKCS#15 applications
- * (shared/reference/cards.md §1.3). PINs, signature, authentication and
- * decipher come with the CPS driver proper (PKCS#15 parsing is in pkcs15.c).
+ * (shared/reference/cards.md §1.3). Opening sends nothing: the objects
+ * (cps_objects.c), PINs (cps_pin.c) and holder (cps_holder.c) are read on
+ * first need. Signature, authentication and decipher are still to come.
  */
 #include "config.h"
 
-#include "token_internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "cps_internal.h"
 
 static const uint8_t aid_contact[] = { 0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00,
 				       0x01, 0xFF, 0x00, 0x10 };
@@ -22,10 +26,7 @@ static int cps_handles(stc_card_kind kind)
 
 static stc_rv select_app(stc_card *card, const uint8_t *aid, size_t len)
 {
-	/* P2=0C: the CPS3 refuses P2=00 on this AID with 6A86 (cards.md §1.7b) */
-	stc_apdu a = { .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = aid, .lc = len };
-
-	return stci_cmd(card, &a, NULL, 0, NULL);
+	return stci_cps_select_app(card, aid, len);
 }
 
 static int not_ours(stc_rv rv)
@@ -52,8 +53,48 @@ static stc_rv cps_probe(stc_card *card, stc_card_kind *kind)
 	return not_ours(rv) ? STC_ERR_NOT_FOUND : rv;
 }
 
+/* The application DFs: 3F00/0001 (cards.md §1.4); 3F00/0002 for the
+ * contactless one is an inference (ibid.), used only for relative paths. */
+static const uint8_t path_contact[] = { 0x3F, 0x00, 0x00, 0x01 };
+static const uint8_t path_contactless[] = { 0x3F, 0x00, 0x00, 0x02 };
+
+static stc_rv cps_open(stc_token *tok)
+{
+	struct stci_cps *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return STC_ERR_NO_MEMORY;
+	st->contactless = tok->kind == STC_CARD_CPS3_CL;
+	st->aid = st->contactless ? aid_contactless : aid_contact;
+	st->aid_len = sizeof(aid_contact);
+	memcpy(st->app_path, st->contactless ? path_contactless : path_contact, 4);
+	st->app_path_len = 4;
+	tok->priv = st;
+	return STC_OK;
+}
+
+static void cps_close(stc_token *tok)
+{
+	struct stci_cps *st = tok->priv;
+
+	if (!st)
+		return;
+	stci_cps_unload(st);
+	free(st);
+	tok->priv = NULL;
+}
+
 const struct stci_driver stci_cps_driver = {
 	.name = "cps",
 	.handles = cps_handles,
 	.probe = cps_probe,
+	.open = cps_open,
+	.close = cps_close,
+	.objects = stci_cps_objects,
+	.read_object = stci_cps_read_object,
+	.pin_info = stci_cps_pin_info,
+	.pin_verify = stci_cps_pin_verify,
+	.pin_change = stci_cps_pin_change,
+	.pin_unblock = stci_cps_pin_unblock,
+	.cps_holder = stci_cps_holder,
 };

@@ -473,6 +473,102 @@ stc_card *stc_token_card(stc_token *tok);
  */
 stc_rv stc_token_vitale_read(stc_token *tok, stc_beneficiary *out, size_t max, size_t *count);
 
+/* ---------------------------------------------------- token objects */
+
+typedef enum stc_object_class {
+	STC_OBJ_CERTIFICATE = 1,   /* X.509 certificate (DER) */
+	STC_OBJ_PRIVATE_KEY,       /* a key on the card: used, never read */
+	STC_OBJ_DATA               /* a data object (CPS data, CPS2ter files ...) */
+} stc_object_class;
+
+#define STC_USAGE_SIGN            0x01u  /* signature of a hash / DigestInfo (INTERNAL AUTHENTICATE on a CPS) */
+#define STC_USAGE_NONREPUDIATION  0x02u  /* qualified signature (PSO CDS on a CPS) */
+#define STC_USAGE_DECRYPT         0x04u  /* decipher (PSO DECIPHER) */
+
+#define STC_LABEL_MAX 255
+
+typedef struct stc_object {
+	unsigned handle;            /* the token's reference to it, stable while the token is open */
+	stc_object_class cls;
+	char label[STC_LABEL_MAX + 1];   /* as the vendor module names it (UTF-8) */
+	uint8_t id[64];             /* PKCS#15 iD, the PKCS#11 CKA_ID */
+	size_t id_len;
+	char application[STC_LABEL_MAX + 1]; /* data objects: applicationName, e.g. "CPS" */
+	int needs_pin;              /* reading (data) or using (key) it needs the user PIN */
+	unsigned usage;             /* keys: STC_USAGE_* */
+	unsigned key_bits;          /* keys: modulus length in bits */
+} stc_object;
+
+/*
+ * The token's objects, found by parsing its PKCS#15 structure (ODF, PrKDF,
+ * CDF, DODF; never hard-coded file ids). The array belongs to the token and
+ * lives until stc_token_close(). Public structures are read once per token
+ * (and cached, see the cache settings); nothing PIN-protected is read here.
+ */
+stc_rv stc_token_objects(stc_token *tok, const stc_object **objs, size_t *count);
+
+/*
+ * The content of a certificate or data object (a private key is
+ * STC_ERR_INVALID_ARGS). *data is allocated; release it with stc_free(). An
+ * object that needs the PIN is STC_ERR_SECURITY_STATUS until stc_token_pin_verify()
+ * succeeded (the card's 6982 is mapped so; the library never verifies by itself).
+ */
+stc_rv stc_token_read_object(stc_token *tok, unsigned handle, uint8_t **data, size_t *len);
+/* Free memory handed out by the library (zeroed first: it may hold personal data). */
+void stc_free(void *p, size_t len);
+
+/* -------------------------------------------------------------- PINs */
+
+typedef enum stc_pin_kind {
+	STC_PIN_USER = 1,          /* the holder's PIN (CPS: CHV 01) */
+	STC_PIN_PUK = 2            /* the unblocking code (CPS: CHV 02) */
+} stc_pin_kind;
+
+typedef struct stc_pin_info {
+	int tries_left;            /* -1 when the card does not tell */
+	int max_tries;             /* -1 when unknown */
+	int uses_left;             /* PUK: unblocks left; -1 when unknown / not applicable */
+	int verified;              /* verified in the card's current session */
+	int blocked;               /* no tries left (or, for a PUK, no uses left) */
+	unsigned min_len, max_len; /* accepted PIN lengths, from the card's PKCS#15 AODF */
+} stc_pin_info;
+
+/* State of a PIN without changing it (the status VERIFY with no data, and the
+ * CHV security data object). STC_ERR_NOT_SUPPORTED when the token has no such
+ * PIN (contactless CPS, Vitale). */
+stc_rv stc_token_pin_info(stc_token *tok, stc_pin_kind kind, stc_pin_info *info);
+
+/*
+ * Present the user PIN. STC_ERR_PIN_INCORRECT (*tries_left, optional, set from
+ * 63Cx), STC_ERR_PIN_BLOCKED, or a length outside the AODF's bounds
+ * (STC_ERR_INVALID_ARGS, nothing sent). Never retried by the library; the
+ * library never keeps or logs the PIN: the caller wipes its buffer.
+ */
+stc_rv stc_token_pin_verify(stc_token *tok, const char *pin, size_t len, int *tries_left);
+/* CHANGE REFERENCE DATA of the user PIN. Same errors as verify. */
+stc_rv stc_token_pin_change(stc_token *tok, const char *old_pin, size_t old_len,
+			    const char *new_pin, size_t new_len, int *tries_left);
+/* RESET RETRY COUNTER with the PUK and a new user PIN (one command).
+ * STC_ERR_PIN_INCORRECT / STC_ERR_PIN_BLOCKED refer to the PUK. */
+stc_rv stc_token_pin_unblock(stc_token *tok, const char *puk, size_t puk_len,
+			     const char *new_pin, size_t new_len, int *tries_left);
+
+/* ------------------------------------------------- CPS card holder */
+
+/* Who the CPS belongs to, from the subject of its authentication certificate
+ * (CN = national id, SN = surname, GN = given name, title = profession; the
+ * IGC-Santé pattern of shared/reference/cards.md §4.3). */
+typedef struct stc_cps_holder {
+	char national_id[64];      /* e.g. "899700012345": type digit + RPPS/ADELI/... */
+	char id_type[16];          /* "RPPS" (prefix 8), "ADELI" (0), "structure" (3, 5), "" */
+	char surname[STC_LABEL_MAX + 1];
+	char given[STC_LABEL_MAX + 1];
+	char profession[STC_LABEL_MAX + 1];
+} stc_cps_holder;
+
+/* STC_ERR_NOT_SUPPORTED on tokens that are not a CPS. */
+stc_rv stc_token_cps_holder(stc_token *tok, stc_cps_holder *holder);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,5 +206,141 @@ stc_rv stc_token_vitale_read(stc_token *tok, stc_beneficiary *out, size_t max, s
 		return rv;
 	rv = tok->drv->vitale_read(tok, out, max, count);
 	(void)stc_end(tok->card);   /* what was read stays valid if the card just left */
+	return rv;
+}
+
+/* ----------------------------------------------- objects, PINs, holder */
+
+/* Each runs the driver's hook inside one transaction. */
+
+stc_rv stc_token_objects(stc_token *tok, const stc_object **objs, size_t *count)
+{
+	stc_rv rv;
+
+	if (!tok || !objs || !count)
+		return STC_ERR_INVALID_ARGS;
+	*objs = NULL;
+	*count = 0;
+	if (!tok->drv->objects)
+		return STC_ERR_NOT_SUPPORTED;
+	rv = stc_begin(tok->card);
+	if (rv != STC_OK)
+		return rv;
+	rv = tok->drv->objects(tok, objs, count);
+	(void)stc_end(tok->card);
+	return rv;
+}
+
+stc_rv stc_token_read_object(stc_token *tok, unsigned handle, uint8_t **data, size_t *len)
+{
+	stc_rv rv;
+
+	if (!tok || !data || !len)
+		return STC_ERR_INVALID_ARGS;
+	*data = NULL;
+	*len = 0;
+	if (!tok->drv->read_object)
+		return STC_ERR_NOT_SUPPORTED;
+	rv = stc_begin(tok->card);
+	if (rv != STC_OK)
+		return rv;
+	rv = tok->drv->read_object(tok, handle, data, len);
+	(void)stc_end(tok->card);
+	return rv;
+}
+
+void stc_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, len);
+	free(p);
+}
+
+stc_rv stc_token_pin_info(stc_token *tok, stc_pin_kind kind, stc_pin_info *info)
+{
+	stc_rv rv;
+
+	if (!tok || !info || (kind != STC_PIN_USER && kind != STC_PIN_PUK))
+		return STC_ERR_INVALID_ARGS;
+	if (!tok->drv->pin_info)
+		return STC_ERR_NOT_SUPPORTED;
+	rv = stc_begin(tok->card);
+	if (rv != STC_OK)
+		return rv;
+	rv = tok->drv->pin_info(tok, kind, info);
+	(void)stc_end(tok->card);
+	return rv;
+}
+
+stc_rv stc_token_pin_verify(stc_token *tok, const char *pin, size_t len, int *tries_left)
+{
+	stc_rv rv;
+
+	if (tries_left)
+		*tries_left = -1;
+	if (!tok || !pin)
+		return STC_ERR_INVALID_ARGS;
+	if (!tok->drv->pin_verify)
+		return STC_ERR_NOT_SUPPORTED;
+	rv = stc_begin(tok->card);
+	if (rv != STC_OK)
+		return rv;
+	rv = tok->drv->pin_verify(tok, pin, len, tries_left);
+	(void)stc_end(tok->card);
+	return rv;
+}
+
+stc_rv stc_token_pin_change(stc_token *tok, const char *old_pin, size_t old_len,
+			    const char *new_pin, size_t new_len, int *tries_left)
+{
+	stc_rv rv;
+
+	if (tries_left)
+		*tries_left = -1;
+	if (!tok || !old_pin || !new_pin)
+		return STC_ERR_INVALID_ARGS;
+	if (!tok->drv->pin_change)
+		return STC_ERR_NOT_SUPPORTED;
+	rv = stc_begin(tok->card);
+	if (rv != STC_OK)
+		return rv;
+	rv = tok->drv->pin_change(tok, old_pin, old_len, new_pin, new_len, tries_left);
+	(void)stc_end(tok->card);
+	return rv;
+}
+
+stc_rv stc_token_pin_unblock(stc_token *tok, const char *puk, size_t puk_len,
+			     const char *new_pin, size_t new_len, int *tries_left)
+{
+	stc_rv rv;
+
+	if (tries_left)
+		*tries_left = -1;
+	if (!tok || !puk || !new_pin)
+		return STC_ERR_INVALID_ARGS;
+	if (!tok->drv->pin_unblock)
+		return STC_ERR_NOT_SUPPORTED;
+	rv = stc_begin(tok->card);
+	if (rv != STC_OK)
+		return rv;
+	rv = tok->drv->pin_unblock(tok, puk, puk_len, new_pin, new_len, tries_left);
+	(void)stc_end(tok->card);
+	return rv;
+}
+
+stc_rv stc_token_cps_holder(stc_token *tok, stc_cps_holder *holder)
+{
+	stc_rv rv;
+
+	if (!tok || !holder)
+		return STC_ERR_INVALID_ARGS;
+	if (!tok->drv->cps_holder)
+		return STC_ERR_NOT_SUPPORTED;
+	rv = stc_begin(tok->card);
+	if (rv != STC_OK)
+		return rv;
+	rv = tok->drv->cps_holder(tok, holder);
+	(void)stc_end(tok->card);
 	return rv;
 }

@@ -29,6 +29,17 @@ struct stci_driver {
 	stc_rv (*open)(stc_token *tok);
 	void (*close)(stc_token *tok);
 	stc_rv (*vitale_read)(stc_token *tok, stc_beneficiary *out, size_t max, size_t *count);
+	/* token objects (santecard.h): the array stays the driver's */
+	stc_rv (*objects)(stc_token *tok, const stc_object **objs, size_t *count);
+	stc_rv (*read_object)(stc_token *tok, unsigned handle, uint8_t **data, size_t *len);
+	/* PINs: arguments already checked for NULL by token.c */
+	stc_rv (*pin_info)(stc_token *tok, stc_pin_kind kind, stc_pin_info *info);
+	stc_rv (*pin_verify)(stc_token *tok, const char *pin, size_t len, int *tries_left);
+	stc_rv (*pin_change)(stc_token *tok, const char *old_pin, size_t old_len,
+			     const char *new_pin, size_t new_len, int *tries_left);
+	stc_rv (*pin_unblock)(stc_token *tok, const char *puk, size_t puk_len,
+			      const char *new_pin, size_t new_len, int *tries_left);
+	stc_rv (*cps_holder)(stc_token *tok, stc_cps_holder *holder);
 };
 
 extern const struct stci_driver stci_cps_driver;

@@ -24,6 +24,15 @@ struct xfer {
 	size_t raw_cap;
 };
 
+/* memset that the compiler may not drop as a dead store */
+static void wipe(void *p, size_t n)
+{
+	volatile uint8_t *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
 /* GET RESPONSE goes in the class of the command: interindustry classes keep
  * their logical channel; proprietary classes (80, 90 ...) use 00, except the
  * GSM-style A0 class of CPS2ter cards, which uses A0 for everything. */
@@ -186,6 +195,8 @@ stc_rv stc_apdu_transceive(stc_xmit_fn xmit, void *io, const stc_xfer_opts *opts
 
 	rv = chained ? send_chain(&x, cmd, resp, resp_cap, resp_len, sw)
 		     : send_one(&x, cmd, resp, resp_cap, resp_len, sw);
+	/* the encoded command may hold a PIN: leave no copy behind */
+	wipe(x.cmd, x.cmd_cap);
 	if (extended) {
 		free(x.cmd);
 		free(x.raw);

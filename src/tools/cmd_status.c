@@ -69,13 +69,39 @@ static void print_atr_json(const uint8_t *atr, size_t len)
 }
 
 /* What the token layer can tell about a recognised card without a PIN.
- * Personal data stays on the card: only counts are shown. */
+ * Vitale: personal data stays on the card, only counts are shown. CPS: the
+ * holder as the (public) authentication certificate names them, and the PIN
+ * tries left. */
 struct card_details {
 	int recognised;
 	char description[96];
 	long beneficiaries;          /* Vitale: -1 when not read */
+	int has_holder;              /* CPS */
+	stc_cps_holder holder;
+	int has_pin;                 /* CPS (contact) */
+	int pin_tries;
+	int pin_blocked;
 	stc_rv error;                /* reading failed */
 };
+
+static void read_cps(stc_token *tok, struct card_details *d)
+{
+	stc_pin_info pi;
+	stc_rv rv = stc_token_cps_holder(tok, &d->holder);
+
+	if (rv == STC_OK)
+		d->has_holder = 1;
+	else
+		d->error = rv;
+	rv = stc_token_pin_info(tok, STC_PIN_USER, &pi);
+	if (rv == STC_OK) {
+		d->has_pin = 1;
+		d->pin_tries = pi.tries_left;
+		d->pin_blocked = pi.blocked;
+	} else if (rv != STC_ERR_NOT_SUPPORTED && !d->error) {
+		d->error = rv;
+	}
+}
 
 static void read_details(stc_ctx *ctx, const char *reader, struct card_details *d)
 {
@@ -104,6 +130,9 @@ static void read_details(stc_ctx *ctx, const char *reader, struct card_details *
 			else
 				d->error = rv;
 			memset(b, 0, sizeof(b));
+		} else if (stc_token_kind(tok) == STC_CARD_CPS3 ||
+			   stc_token_kind(tok) == STC_CARD_CPS3_CL) {
+			read_cps(tok, d);
 		}
 		stc_token_close(tok);
 	} else if (rv != STC_ERR_CARD_UNSUPPORTED) {
@@ -117,6 +146,18 @@ static void print_details_human(const struct card_details *d)
 	if (d->beneficiaries >= 0)
 		printf("  Vitale: %ld beneficiar%s\n", d->beneficiaries,
 		       d->beneficiaries == 1 ? "y" : "ies");
+	if (d->has_holder) {
+		printf("  Holder: %s %s, %s\n", d->holder.given, d->holder.surname,
+		       d->holder.profession);
+		printf("  Id:     %s%s%s%s\n", d->holder.national_id, d->holder.id_type[0] ? " (" : "",
+		       d->holder.id_type, d->holder.id_type[0] ? ")" : "");
+	}
+	if (d->has_pin) {
+		if (d->pin_blocked)
+			printf("  PIN:    blocked\n");
+		else
+			printf("  PIN:    %d tries left\n", d->pin_tries);
+	}
 	if (d->error)
 		printf("  Error:  %s\n", stc_strerror(d->error));
 }
@@ -126,6 +167,22 @@ static void print_details_json(const struct card_details *d)
 	printf(",\"recognised\":%s", d->recognised ? "true" : "false");
 	if (d->beneficiaries >= 0)
 		printf(",\"beneficiaries\":%ld", d->beneficiaries);
+	if (d->has_holder) {
+		printf(",\"holder\":{\"national_id\":");
+		out_json_string(stdout, d->holder.national_id);
+		printf(",\"id_type\":");
+		out_json_string(stdout, d->holder.id_type);
+		printf(",\"surname\":");
+		out_json_string(stdout, d->holder.surname);
+		printf(",\"given\":");
+		out_json_string(stdout, d->holder.given);
+		printf(",\"profession\":");
+		out_json_string(stdout, d->holder.profession);
+		printf("}");
+	}
+	if (d->has_pin)
+		printf(",\"pin\":{\"tries_left\":%d,\"blocked\":%s}", d->pin_tries,
+		       d->pin_blocked ? "true" : "false");
 	if (d->error) {
 		printf(",\"error\":\"%s\",\"error_text\":", stc_rv_name(d->error));
 		out_json_string(stdout, stc_strerror(d->error));
