@@ -569,6 +569,53 @@ typedef struct stc_cps_holder {
 /* STC_ERR_NOT_SUPPORTED on tokens that are not a CPS. */
 stc_rv stc_token_cps_holder(stc_token *tok, stc_cps_holder *holder);
 
+/* ------------------------------------------- signature and decipher */
+
+typedef enum stc_hash {
+	STC_HASH_NONE = 0,         /* the data is already a hash, a DigestInfo, or raw data */
+	STC_HASH_SHA1,
+	STC_HASH_SHA256
+} stc_hash;
+
+/*
+ * Sign with a private key of the token (RSA PKCS#1 v1.5), in one transaction.
+ *
+ * Signature key (usage STC_USAGE_NONREPUDIATION; CPS: key 81, PSO CDS only):
+ *   hash SHA1/SHA256: data is the message. The host hashes every full 64-byte
+ *     block and the card does the last round (MSE SET HT, PSO HASH with the
+ *     intermediate state and bit count, MSE SET DST, PSO CDS), as the vendor
+ *     module does.
+ *   hash NONE: data is a bare SHA-1 / SHA-256 hash (20 / 32 bytes) or its
+ *     DigestInfo, which is stripped (the card builds it). Other input is
+ *     STC_ERR_INVALID_ARGS.
+ * Authentication key (usage STC_USAGE_SIGN; CPS: key 82, or the contactless
+ * technical key): INTERNAL AUTHENTICATE, the card adds the PKCS#1 padding.
+ *   hash NONE: data (usually a DigestInfo) is signed as is; at most 40% of the
+ *     modulus (STC_ERR_INVALID_ARGS beyond).
+ *   hash SHA1/SHA256: the host hashes the message and signs its DigestInfo.
+ * sig: capacity in *sig_len, signature length (key_bits / 8) out. A key that
+ * needs the PIN gives STC_ERR_SECURITY_STATUS before stc_token_pin_verify().
+ */
+stc_rv stc_token_sign(stc_token *tok, unsigned key, stc_hash hash, const uint8_t *data,
+		      size_t len, uint8_t *sig, size_t *sig_len);
+
+/* Multi-part signing (PKCS#11 C_SignUpdate/C_SignFinal): the host keeps the
+ * hash state between calls, nothing reaches the card before final. */
+typedef struct stc_sign_op stc_sign_op;
+stc_rv stc_token_sign_init(stc_token *tok, unsigned key, stc_hash hash, stc_sign_op **op);
+stc_rv stc_sign_update(stc_sign_op *op, const uint8_t *data, size_t len);
+/* Signs and frees op, whatever the result. */
+stc_rv stc_sign_final(stc_sign_op *op, uint8_t *sig, size_t *sig_len);
+void stc_sign_abort(stc_sign_op *op);
+
+/* RSA PKCS#1 v1.5 decipher with a key of usage STC_USAGE_DECRYPT (CPS: key 82,
+ * PSO DECIPHER, chained): out receives the plaintext, padding removed by the card. */
+stc_rv stc_token_decipher(stc_token *tok, unsigned key, const uint8_t *in, size_t len,
+			  uint8_t *out, size_t *out_len);
+
+/* Random bytes from the card's generator (GET CHALLENGE). */
+stc_rv stc_token_random(stc_token *tok, uint8_t *out, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
