@@ -153,3 +153,125 @@ stc_rv stci_cps_read_path(stc_card *card, const struct stci_cps *st,
 	return stci_cps_read_ef(card, p->index > 0 ? (size_t)p->index : 0,
 				p->length > 0 ? (size_t)p->length : 0, data, len);
 }
+
+/* ---- the public-data cache (cache.h) */
+
+static const uint8_t path_sn_icc[] = { 0x3F, 0x00, 0xD0, 0x03 };
+static const uint8_t path_actua[] = { 0x3F, 0x00, 0xD0, 0x10 };
+
+/* EF.SN.ICC: READ BINARY by SFI 1C (one APDU), else SELECT and READ BINARY. */
+static stc_rv read_serial(stc_card *card, uint8_t **data, size_t *len)
+{
+	stc_apdu a = { .ins = 0xB0, .p1 = 0x80 | 0x1C, .p2 = 0x00, .le = 0x0C };
+	uint8_t sn[0x0C];
+	size_t n = 0;
+	stc_rv rv = stci_cmd(card, &a, sn, sizeof(sn), &n);
+
+	*data = NULL;
+	*len = 0;
+	if (rv == STC_OK && n > 0) {
+		*data = malloc(n);
+		if (!*data)
+			return STC_ERR_NO_MEMORY;
+		memcpy(*data, sn, n);
+		*len = n;
+		return STC_OK;
+	}
+	rv = stci_cps_select(card, 0x09, path_sn_icc, sizeof(path_sn_icc));
+	if (rv != STC_OK)
+		return rv;
+	return stci_cps_read_ef(card, 0, 0, data, len);
+}
+
+void stci_cps_cache_open(stc_card *card, struct stci_cps *st)
+{
+	uint8_t *sn = NULL, *actua = NULL;
+	size_t sn_len = 0, actua_len = 0;
+	const char *off = getenv("STC_NO_CACHE");
+	stc_rv rv;
+
+	if (st->cache_tried)
+		return;
+	st->cache_tried = 1;
+	if (off && off[0] && strcmp(off, "0"))
+		return;   /* not a single APDU for a cache that is off */
+	rv = read_serial(card, &sn, &sn_len);
+	if (rv != STC_OK || sn_len == 0) {
+		stc_log(STC_LOG_DEBUG, "CPS: no EF.SN.ICC (%s): no cache", stc_rv_name(rv));
+		goto out;
+	}
+	rv = stci_cps_select(card, 0x09, path_actua, sizeof(path_actua));
+	if (rv == STC_OK)
+		rv = stci_cps_read_ef(card, 0, 0, &actua, &actua_len);
+	else if (rv == STC_ERR_NOT_FOUND)
+		rv = STC_OK;    /* no EF_ACTUA (the simulated card): key "none" */
+	if (rv != STC_OK) {
+		stc_log(STC_LOG_DEBUG, "CPS: EF_ACTUA unreadable (%s): no cache", stc_rv_name(rv));
+		goto out;
+	}
+	st->cache = stci_cache_open(sn, sn_len, actua, actua_len);
+out:
+	stci_cps_free_buf(sn, sn_len);
+	stci_cps_free_buf(actua, actua_len);
+}
+
+static void cache_name(const uint8_t *path, size_t plen, long index, long length, char *out,
+		       size_t cap)
+{
+	stci_cache_hex(path, plen, out, cap);
+	if (out[0] && (index > 0 || length > 0)) {
+		size_t n = strlen(out);
+
+		if ((size_t)snprintf(out + n, cap - n, "-%lx-%lx", index > 0 ? index : 0,
+				     length > 0 ? length : 0) >= cap - n)
+			out[0] = '\0';
+	}
+}
+
+stc_rv stci_cps_cache_get(struct stci_cps *st, const uint8_t *path, size_t plen, long index,
+			  long length, uint8_t **data, size_t *len)
+{
+	char name[STCI_CACHE_NAME_MAX + 1];
+	stc_rv rv;
+
+	*data = NULL;
+	*len = 0;
+	if (!st->cache)
+		return STC_ERR_NOT_FOUND;
+	cache_name(path, plen, index, length, name, sizeof(name));
+	rv = stci_cache_get(st->cache, name, data, len);
+	if (rv == STC_OK)
+		st->cache_hits++;
+	return rv;
+}
+
+void stci_cps_cache_put(struct stci_cps *st, const uint8_t *path, size_t plen, long index,
+			long length, const uint8_t *data, size_t len)
+{
+	char name[STCI_CACHE_NAME_MAX + 1];
+
+	if (!st->cache || !data || !len)
+		return;
+	cache_name(path, plen, index, length, name, sizeof(name));
+	if (stci_cache_put(st->cache, name, data, len) != STC_OK)
+		stc_log(STC_LOG_DEBUG, "CPS: %s not cached", name);
+}
+
+stc_rv stci_cps_read_path_cached(stc_card *card, struct stci_cps *st,
+				 const struct stci_p15_path *p, uint8_t **data, size_t *len)
+{
+	uint8_t path[STCI_P15_PATH_MAX + 4];
+	size_t plen;
+	stc_rv rv = stci_cps_abs_path(st, p, path, sizeof(path), &plen);
+
+	*data = NULL;
+	*len = 0;
+	if (rv != STC_OK)
+		return rv;
+	if (stci_cps_cache_get(st, path, plen, p->index, p->length, data, len) == STC_OK)
+		return STC_OK;
+	rv = stci_cps_read_path(card, st, p, data, len);
+	if (rv == STC_OK)
+		stci_cps_cache_put(st, path, plen, p->index, p->length, *data, *len);
+	return rv;
+}

@@ -7,6 +7,12 @@
  * names. The AODF waits for the first PIN operation. What was parsed stays in
  * the driver state until the token is closed, so later calls send nothing.
  * Nothing PIN-protected is read here.
+ *
+ * Across processes, the PKCS#15 files and the certificates come from the
+ * public-data cache (cache.h) when it holds them: the first load reads
+ * EF.SN.ICC and EF_ACTUA for the card's key (2 APDUs on a CPS3), and on a warm
+ * cache that is all a listing sends. A cached file that does not parse is
+ * dropped with the card's other entries and everything is read again.
  */
 #include "config.h"
 
@@ -24,7 +30,8 @@ static int listed_df(enum stci_p15_df_type t)
 	       t == STCI_P15_CDF_USEFUL || t == STCI_P15_DODF;
 }
 
-void stci_cps_unload(struct stci_cps *st)
+/* Everything read, not the cache. */
+static void unload_objects(struct stci_cps *st)
 {
 	for (size_t i = 0; i < st->ndfs; i++)
 		stci_p15_objects_free(st->dfs[i].objs);
@@ -43,14 +50,41 @@ void stci_cps_unload(struct stci_cps *st)
 	st->loaded = 0;
 }
 
-/* SELECT by FID under the application, read and keep the bytes. */
-static stc_rv read_fid(stc_card *card, const uint8_t *fid, uint8_t **data, size_t *len)
+void stci_cps_unload(struct stci_cps *st)
 {
-	stc_rv rv = stci_cps_select(card, 0x02, fid, 2);
+	unload_objects(st);
+	stci_cache_close(st->cache);
+	st->cache = NULL;
+	st->cache_tried = 0;
+}
 
+/* An EF by FID under the application: from the cache (named by its absolute
+ * path), else SELECT the application (once: *app), SELECT the FID, read and
+ * store. */
+static stc_rv read_fid(stc_card *card, struct stci_cps *st, int *app, const uint8_t *fid,
+		       uint8_t **data, size_t *len)
+{
+	uint8_t path[sizeof(st->app_path) + 2];
+	size_t plen = st->app_path_len + 2;
+	stc_rv rv;
+
+	memcpy(path, st->app_path, st->app_path_len);
+	memcpy(path + st->app_path_len, fid, 2);
+	if (stci_cps_cache_get(st, path, plen, -1, -1, data, len) == STC_OK)
+		return STC_OK;
+	if (!*app) {
+		rv = stci_cps_select_app(card, st->aid, st->aid_len);
+		if (rv != STC_OK)
+			return rv;
+		*app = 1;
+	}
+	rv = stci_cps_select(card, 0x02, fid, 2);
 	if (rv != STC_OK)
 		return rv;
-	return stci_cps_read_ef(card, 0, 0, data, len);
+	rv = stci_cps_read_ef(card, 0, 0, data, len);
+	if (rv == STC_OK)
+		stci_cps_cache_put(st, path, plen, -1, -1, *data, *len);
+	return rv;
 }
 
 static unsigned map_usage(unsigned p15)
@@ -124,7 +158,7 @@ static stc_rv load_df(stc_card *card, struct stci_cps *st, const struct stci_p15
 	struct stci_cps_df *df = &st->dfs[st->ndfs];
 	uint8_t *buf;
 	size_t len;
-	stc_rv rv = stci_cps_read_path(card, st, &e->path, &buf, &len);
+	stc_rv rv = stci_cps_read_path_cached(card, st, &e->path, &buf, &len);
 
 	if (rv != STC_OK)
 		return rv;
@@ -145,11 +179,12 @@ static stc_rv load(stc_card *card, struct stci_cps *st)
 {
 	uint8_t *buf;
 	size_t len;
-	stc_rv rv = stci_cps_select_app(card, st->aid, st->aid_len);
+	int app = 0;
+	stc_rv rv;
 
-	if (rv != STC_OK)
-		return rv;
-	rv = read_fid(card, fid_odf, &buf, &len);
+	stci_cps_cache_open(card, st);
+	st->cache_hits = 0;
+	rv = read_fid(card, st, &app, fid_odf, &buf, &len);
 	if (rv != STC_OK)
 		return rv;
 	rv = stci_p15_parse_odf(buf, len, &st->odf);
@@ -158,7 +193,7 @@ static stc_rv load(stc_card *card, struct stci_cps *st)
 		stc_log(STC_LOG_INFO, "CPS: malformed EF.ODF");
 		return STC_ERR_INVALID_DATA;
 	}
-	rv = read_fid(card, fid_tokeninfo, &buf, &len);
+	rv = read_fid(card, st, &app, fid_tokeninfo, &buf, &len);
 	if (rv != STC_OK)
 		return rv;
 	st->ti = calloc(1, sizeof(*st->ti));
@@ -185,8 +220,15 @@ stc_rv stci_cps_load(stc_token *tok, struct stci_cps *st)
 	if (st->loaded)
 		return STC_OK;
 	rv = load(tok->card, st);
+	if (rv != STC_OK && st->cache_hits) {
+		stc_log(STC_LOG_DEBUG, "CPS: the cached PKCS#15 files of %s do not load (%s): "
+			"read from the card", stci_cache_key(st->cache), stc_rv_name(rv));
+		stci_cache_clear(st->cache);
+		unload_objects(st);
+		rv = load(tok->card, st);
+	}
 	if (rv != STC_OK) {
-		stci_cps_unload(st);   /* nothing half-read is kept: the next call starts over */
+		unload_objects(st);   /* nothing half-read is kept: the next call starts over */
 		return rv;
 	}
 	st->loaded = 1;
@@ -202,13 +244,27 @@ stc_rv stci_cps_load_aodf(stc_token *tok, struct stci_cps *st)
 	if (rv != STC_OK || st->aodf_loaded)
 		return rv;
 	for (size_t i = 0; i < st->odf.count; i++) {
+		int hits = st->cache_hits;
+
 		if (st->odf.entry[i].type != STCI_P15_AODF)
 			continue;
-		rv = stci_cps_read_path(tok->card, st, &st->odf.entry[i].path, &buf, &len);
+		rv = stci_cps_read_path_cached(tok->card, st, &st->odf.entry[i].path, &buf, &len);
 		if (rv != STC_OK)
 			return rv;
 		rv = stci_p15_parse_df(STCI_P15_AODF, buf, len, &st->aod, &st->naod);
 		stci_cps_free_buf(buf, len);
+		if (rv != STC_OK && st->cache_hits != hits) {
+			/* a cached AODF that does not parse: drop the card's entries, read it */
+			st->aod = NULL;
+			st->naod = 0;
+			stci_cache_clear(st->cache);
+			rv = stci_cps_read_path_cached(tok->card, st, &st->odf.entry[i].path,
+						       &buf, &len);
+			if (rv != STC_OK)
+				return rv;
+			rv = stci_p15_parse_df(STCI_P15_AODF, buf, len, &st->aod, &st->naod);
+			stci_cps_free_buf(buf, len);
+		}
 		if (rv != STC_OK) {
 			st->aod = NULL;
 			st->naod = 0;
@@ -248,5 +304,8 @@ stc_rv stci_cps_read_object(stc_token *tok, unsigned handle, uint8_t **data, siz
 	p = st->src[handle - 1];
 	if (!p->has_path)
 		return STC_ERR_NOT_SUPPORTED;   /* a value stored in the directory file: none on a CPS */
+	/* the cache holds certificates only: never a data object, even public */
+	if (st->objs[handle - 1].cls == STC_OBJ_CERTIFICATE && !st->objs[handle - 1].needs_pin)
+		return stci_cps_read_path_cached(tok->card, st, &p->path, data, len);
 	return stci_cps_read_path(tok->card, st, &p->path, data, len);
 }

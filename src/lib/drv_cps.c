@@ -5,7 +5,8 @@
  * SELECT of the contact and contactless PKCS#15 applications
  * (shared/reference/cards.md §1.3). Opening sends nothing: the objects
  * (cps_objects.c), PINs (cps_pin.c) and holder (cps_holder.c) are read on
- * first need. Signature, authentication and decipher are still to come.
+ * first need. Signatures: cps_sign.c (cps_hash.c for PSO HASH); decipher and
+ * random: cps_decipher.c.
  */
 #include "config.h"
 
@@ -84,12 +85,29 @@ static void cps_close(stc_token *tok)
 	tok->priv = NULL;
 }
 
+/*
+ * The card was reset by another application (token.c reconnected): the
+ * selected application and file and the PIN's verified state are gone. The
+ * driver keeps no belief about the card's current DF: every hook starts with
+ * a SELECT of the application by AID or of an absolute path (cps_files.c), so
+ * the next operation re-selects by itself; what it read (the PKCS#15
+ * structure, the objects) stays valid, a reset does not change the card's
+ * content. This hook is the place for any selection state cached later
+ * (e.g. to skip a SELECT of the application already selected).
+ */
+static void cps_reset(stc_token *tok)
+{
+	stc_log(STC_LOG_DEBUG, "CPS in '%s': reset, the next operation re-selects",
+		stc_card_reader(tok->card));
+}
+
 const struct stci_driver stci_cps_driver = {
 	.name = "cps",
 	.handles = cps_handles,
 	.probe = cps_probe,
 	.open = cps_open,
 	.close = cps_close,
+	.reset = cps_reset,
 	.objects = stci_cps_objects,
 	.read_object = stci_cps_read_object,
 	.pin_info = stci_cps_pin_info,
@@ -97,4 +115,11 @@ const struct stci_driver stci_cps_driver = {
 	.pin_change = stci_cps_pin_change,
 	.pin_unblock = stci_cps_pin_unblock,
 	.cps_holder = stci_cps_holder,
+	.sign = stci_cps_sign,
+	.sign_init = stci_cps_sign_init,
+	.sign_update = stci_cps_sign_update,
+	.sign_final = stci_cps_sign_final,
+	.sign_free = stci_cps_sign_free,
+	.decipher = stci_cps_decipher,
+	.random = stci_cps_random,
 };

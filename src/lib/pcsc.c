@@ -1,6 +1,18 @@
 /*
  * pcsc.c - PC/SC access: context (re-established after pcscd restarts), reader
  * list, connections, transactions and transmission.
+ *
+ * Threads: a stc_card may be shared. Its lock (pcsc_internal.h) is held by
+ * one thread from stc_begin to the matching stc_end, and for the duration of
+ * an exchange (stc_transmit, stc_transmit_raw) or reconnect outside one, so
+ * the APDUs of two threads never interleave inside a transaction. A stc_ctx
+ * may be shared for connecting and listing; stc_wait_event has one caller.
+ *
+ * Each card has its own PC/SC context: libpcsclite runs one call at a time per
+ * context, and pcscd makes a SCardConnect to a reader wait while another
+ * handle holds a transaction there. On a shared context, a thread connecting
+ * to a reader while another thread of the process holds a transaction on it
+ * would keep that thread from ever ending it (seen: a deadlock).
  */
 #include "config.h"
 
@@ -276,6 +288,62 @@ void stc_readers_free(stc_reader_info *list)
 	free(list);
 }
 
+/* ------------------------------------------------------------ card lock */
+
+static void card_lock_init(stc_card *card)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&card->mu, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_cond_init(&card->cv, NULL);
+}
+
+static void card_lock_destroy(stc_card *card)
+{
+	pthread_cond_destroy(&card->cv);
+	pthread_mutex_destroy(&card->mu);
+}
+
+void stci_card_lock(stc_card *card)
+{
+	pthread_t self = pthread_self();
+
+	pthread_mutex_lock(&card->mu);
+	while (card->lock_depth && !pthread_equal(card->owner, self))
+		pthread_cond_wait(&card->cv, &card->mu);
+	card->owner = self;
+	card->lock_depth++;
+	pthread_mutex_unlock(&card->mu);
+}
+
+/* Does the calling thread hold the lock? */
+static int card_lock_mine(stc_card *card)
+{
+	int mine;
+
+	pthread_mutex_lock(&card->mu);
+	mine = card->lock_depth && pthread_equal(card->owner, pthread_self());
+	pthread_mutex_unlock(&card->mu);
+	return mine;
+}
+
+void stci_card_unlock(stc_card *card)
+{
+	pthread_mutex_lock(&card->mu);
+	if (card->lock_depth && pthread_equal(card->owner, pthread_self()) &&
+	    --card->lock_depth == 0)
+		pthread_cond_signal(&card->cv);
+	pthread_mutex_unlock(&card->mu);
+}
+
+unsigned stci_card_generation(const stc_card *card)
+{
+	return card->generation;
+}
+
 /* ---------------------------------------------------------- connections */
 
 static stc_rv read_status(stc_card *card)
@@ -315,18 +383,26 @@ stc_rv stc_connect(stc_ctx *ctx, const char *reader, stc_share share, stc_card *
 		return STC_ERR_NO_MEMORY;
 	card->ctx = ctx;
 	snprintf(card->reader, sizeof(card->reader), "%s", reader);
-	r = SCardConnect(ctx->hctx, reader, mode, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+	r = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &card->hctx);
+	if (r != SCARD_S_SUCCESS) {
+		free(card);
+		return stci_pcsc_rv(ctx, r, "SCardEstablishContext");
+	}
+	r = SCardConnect(card->hctx, reader, mode, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
 			 &card->h, &card->protocol);
 	if (r != SCARD_S_SUCCESS) {
+		(void)SCardReleaseContext(card->hctx);
 		free(card);
 		return stci_pcsc_rv(ctx, r, "SCardConnect");
 	}
 	rv = read_status(card);
 	if (rv != STC_OK) {
 		(void)SCardDisconnect(card->h, SCARD_LEAVE_CARD);
+		(void)SCardReleaseContext(card->hctx);
 		free(card);
 		return rv;
 	}
+	card_lock_init(card);
 	stc_log(STC_LOG_INFO, "connected to '%s' with T=%d", reader,
 		card->protocol == SCARD_PROTOCOL_T1 ? 1 : 0);
 	*out = card;
@@ -351,38 +427,51 @@ stc_rv stc_card_from_transport(const stc_transport *t, stc_card **out)
 	if (t->atr_len)
 		memcpy(card->atr, t->atr, t->atr_len);
 	card->atr_len = t->atr_len;
+	card_lock_init(card);
 	*out = card;
 	return STC_OK;
 }
 
 stc_rv stc_reconnect(stc_card *card, int reset)
 {
+	stc_rv rv;
 	LONG r;
 
 	if (!card)
 		return STC_ERR_INVALID_ARGS;
 	if (!card->ctx)
 		return STC_ERR_NOT_SUPPORTED;
+	stci_card_lock(card);
 	r = SCardReconnect(card->h, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
 			   reset ? SCARD_RESET_CARD : SCARD_LEAVE_CARD, &card->protocol);
-	if (r != SCARD_S_SUCCESS)
-		return stci_pcsc_rv(card->ctx, r, "SCardReconnect");
-	card->tx_depth = 0;  /* a reconnect ends any transaction */
-	return read_status(card);
+	if (r != SCARD_S_SUCCESS) {
+		rv = stci_pcsc_rv(card->ctx, r, "SCardReconnect");
+	} else {
+		/* A reconnect ends the PC/SC transaction; the nesting (and the lock)
+		 * stay until the matching stc_end calls, and a stc_begin nested in
+		 * between starts a new transaction. */
+		card->tx_open = 0;
+		card->generation++;
+		rv = read_status(card);
+	}
+	stci_card_unlock(card);
+	return rv;
 }
 
 void stc_disconnect(stc_card *card, int reset)
 {
 	if (!card)
 		return;
-	if (!card->ctx) {
-		free(card);
-		return;
-	}
-	if (card->tx_depth && card->ctx->valid)
+	/* the caller's own transaction, if any, ends here; another thread's
+	 * is waited for (disconnecting a card still in use is the caller's bug) */
+	stci_card_lock(card);
+	if (card->ctx && card->tx_open && card->ctx->valid)
 		(void)SCardEndTransaction(card->h, SCARD_LEAVE_CARD);
-	if (card->ctx->valid)
+	if (card->ctx && card->ctx->valid)
 		(void)SCardDisconnect(card->h, reset ? SCARD_RESET_CARD : SCARD_LEAVE_CARD);
+	if (card->ctx)
+		(void)SCardReleaseContext(card->hctx);   /* frees the client side, pcscd or not */
+	card_lock_destroy(card);
 	free(card);
 }
 
@@ -393,13 +482,20 @@ unsigned stc_card_protocol(const stc_card *card)
 
 stc_rv stc_card_atr(const stc_card *card, uint8_t *atr, size_t *len)
 {
+	stc_card *c = (stc_card *)card;   /* the lock only: a reconnect rewrites the ATR */
+	stc_rv rv = STC_OK;
+
 	if (!card || !atr || !len)
 		return STC_ERR_INVALID_ARGS;
-	if (*len < card->atr_len)
-		return STC_ERR_BUFFER_TOO_SMALL;
-	memcpy(atr, card->atr, card->atr_len);
-	*len = card->atr_len;
-	return STC_OK;
+	stci_card_lock(c);
+	if (*len < card->atr_len) {
+		rv = STC_ERR_BUFFER_TOO_SMALL;
+	} else {
+		memcpy(atr, card->atr, card->atr_len);
+		*len = card->atr_len;
+	}
+	stci_card_unlock(c);
+	return rv;
 }
 
 const char *stc_card_reader(const stc_card *card)
@@ -409,35 +505,53 @@ const char *stc_card_reader(const stc_card *card)
 
 /* ------------------------------------------------------- transactions */
 
+/* The card lock is taken first and kept until the matching stc_end: another
+ * thread's stc_begin waits for it (PC/SC serialises processes, the lock
+ * serialises this process's threads, which may share one SCARDHANDLE). */
 stc_rv stc_begin(stc_card *card)
 {
 	LONG r;
 
 	if (!card)
 		return STC_ERR_INVALID_ARGS;
-	if (card->tx_depth == 0 && card->ctx) {
-		if (!card->ctx->valid)
+	stci_card_lock(card);
+	if (!card->tx_open && card->ctx) {
+		if (!card->ctx->valid) {
+			stci_card_unlock(card);
 			return STC_ERR_NO_SERVICE;
+		}
 		r = SCardBeginTransaction(card->h);
-		if (r != SCARD_S_SUCCESS)
+		if (r != SCARD_S_SUCCESS) {
+			stci_card_unlock(card);
 			return stci_pcsc_rv(card->ctx, r, "SCardBeginTransaction");
+		}
 	}
+	card->tx_open = 1;
 	card->tx_depth++;
 	return STC_OK;
 }
 
 stc_rv stc_end(stc_card *card)
 {
+	stc_rv rv = STC_OK;
 	LONG r;
 
-	if (!card || card->tx_depth == 0)
+	if (!card || !card_lock_mine(card) || card->tx_depth == 0)
 		return STC_ERR_INVALID_ARGS;
-	if (--card->tx_depth || !card->ctx)
-		return STC_OK;
-	if (!card->ctx->valid)
-		return STC_ERR_NO_SERVICE;
-	r = SCardEndTransaction(card->h, SCARD_LEAVE_CARD);
-	return r == SCARD_S_SUCCESS ? STC_OK : stci_pcsc_rv(card->ctx, r, "SCardEndTransaction");
+	if (--card->tx_depth == 0 && card->tx_open) {
+		card->tx_open = 0;
+		if (!card->ctx) {
+			rv = STC_OK;
+		} else if (!card->ctx->valid) {
+			rv = STC_ERR_NO_SERVICE;
+		} else {
+			r = SCardEndTransaction(card->h, SCARD_LEAVE_CARD);
+			if (r != SCARD_S_SUCCESS)
+				rv = stci_pcsc_rv(card->ctx, r, "SCardEndTransaction");
+		}
+	}
+	stci_card_unlock(card);
+	return rv;
 }
 
 /* ---------------------------------------------------------- transmission */
@@ -472,11 +586,11 @@ static stc_rv refine_failure(stc_card *card, stc_rv rv)
 		return stci_pcsc_rv(card->ctx, r, "SCardStatus");
 
 	st.dwCurrentState = SCARD_STATE_UNAWARE;
-	if (SCardGetStatusChange(card->ctx->hctx, 0, &st, 1) != SCARD_S_SUCCESS)
+	if (SCardGetStatusChange(card->hctx, 0, &st, 1) != SCARD_S_SUCCESS)
 		return rv;
 	if (st.dwEventState & SCARD_STATE_PRESENT) {
 		st.dwCurrentState = st.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
-		r = SCardGetStatusChange(card->ctx->hctx, REMOVAL_GRACE_MS, &st, 1);
+		r = SCardGetStatusChange(card->hctx, REMOVAL_GRACE_MS, &st, 1);
 		if (r != SCARD_S_SUCCESS)
 			return rv;   /* still there after the grace period: a real failure */
 	}
@@ -487,15 +601,30 @@ static stc_rv refine_failure(stc_card *card, stc_rv rv)
 	return (st.dwEventState >> 16) != (st.dwCurrentState >> 16) ? STC_ERR_CARD_REMOVED : rv;
 }
 
+static stc_rv transmit_locked(stc_card *card, const uint8_t *cmd, size_t cmd_len,
+			      uint8_t *resp, size_t *resp_len);
+
 stc_rv stc_transmit_raw(stc_card *card, const uint8_t *cmd, size_t cmd_len,
 			uint8_t *resp, size_t *resp_len)
+{
+
+	stc_rv rv;
+
+	if (!card || !cmd || !resp || !resp_len || cmd_len < 4)
+		return STC_ERR_INVALID_ARGS;
+	stci_card_lock(card);   /* no-op inside the caller's own transaction */
+	rv = transmit_locked(card, cmd, cmd_len, resp, resp_len);
+	stci_card_unlock(card);
+	return rv;
+}
+
+static stc_rv transmit_locked(stc_card *card, const uint8_t *cmd, size_t cmd_len,
+			      uint8_t *resp, size_t *resp_len)
 {
 	const SCARD_IO_REQUEST *pci;
 	DWORD rlen;
 	LONG r;
 
-	if (!card || !cmd || !resp || !resp_len || cmd_len < 4)
-		return STC_ERR_INVALID_ARGS;
 	if (!card->ctx) {
 		stc_rv rv;
 
@@ -513,6 +642,14 @@ stc_rv stc_transmit_raw(stc_card *card, const uint8_t *cmd, size_t cmd_len,
 	r = SCardTransmit(card->h, pci, cmd, (DWORD)cmd_len, NULL, resp, &rlen);
 	if (r != SCARD_S_SUCCESS)
 		return refine_failure(card, stci_pcsc_rv(card->ctx, r, "SCardTransmit"));
+	/* vpcd (and some readers) report a card pulled mid-command as a success
+	 * with no bytes at all: an answer without a status word is a failed
+	 * exchange, and the card may well be gone */
+	if (rlen < 2) {
+		stc_log(STC_LOG_INFO, "SCardTransmit: %lu byte(s) back, no status word",
+			(unsigned long)rlen);
+		return refine_failure(card, STC_ERR_COMM);
+	}
 	*resp_len = rlen;
 	stc_log_apdu('<', resp, rlen);
 	return STC_OK;
@@ -532,13 +669,18 @@ stc_rv stc_transmit(stc_card *card, const stc_apdu *cmd, uint8_t *resp, size_t r
 
 	if (!card || !cmd)
 		return STC_ERR_INVALID_ARGS;
+	stci_card_lock(card);
 	opts.form = card->protocol == SCARD_PROTOCOL_T1 ? STC_APDU_SHORT : STC_APDU_T0;
 	rv = stc_begin(card);
-	if (rv != STC_OK)
-		return card->ctx ? refine_failure(card, rv) : rv;
+	if (rv != STC_OK) {
+		rv = card->ctx ? refine_failure(card, rv) : rv;
+		stci_card_unlock(card);
+		return rv;
+	}
 	rv = stc_apdu_transceive(xmit_card, card, &opts, cmd, resp, resp_cap, resp_len, sw);
 	/* The answer is complete once transceive returns: a failure to end the
 	 * transaction (card pulled just after, logged by stc_end) does not undo it. */
 	(void)stc_end(card);
+	stci_card_unlock(card);
 	return rv;
 }

@@ -2,6 +2,7 @@
 #ifndef STC_PCSC_INTERNAL_H
 #define STC_PCSC_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <winscard.h>
 
@@ -33,13 +34,35 @@ struct stc_ctx {
 struct stc_card {
 	stc_ctx *ctx;                /* NULL for a card behind a custom transport */
 	stc_transport transport;     /* used when ctx is NULL */
+	SCARDCONTEXT hctx;           /* the card's own context (pcsc.c, "Threads") */
 	SCARDHANDLE h;
 	DWORD protocol;              /* SCARD_PROTOCOL_T0 / T1 */
 	char reader[STC_READER_NAME_MAX];
 	uint8_t atr[STC_ATR_MAX];
 	size_t atr_len;
-	unsigned tx_depth;           /* nesting of stc_begin */
+
+	/*
+	 * Thread safety: one lock per card, recursive, owned by a thread. stc_begin
+	 * takes it and stc_end gives it back, so a transaction is one thread's
+	 * from begin to end; an exchange or a reconnect outside a transaction
+	 * takes it for its own duration. mu guards only owner and lock_depth;
+	 * everything below them is the owner's.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;           /* signalled when the lock is given back */
+	pthread_t owner;             /* valid while lock_depth > 0 */
+	unsigned lock_depth;         /* the owner's recursion */
+	unsigned tx_depth;           /* nesting of stc_begin (owner only) */
+	int tx_open;                 /* SCardBeginTransaction done, not yet ended */
+	unsigned generation;         /* successful stc_reconnect calls: a token
+				      * seeing it change re-selects (token.c) */
 };
+
+/* Take / give back the card's lock (recursive; the owner may nest). */
+void stci_card_lock(stc_card *card);
+void stci_card_unlock(stc_card *card);
+/* How many times the card was reconnected (read it under the lock). */
+unsigned stci_card_generation(const stc_card *card);
 
 /* Make sure ctx->hctx is usable (re-establish after pcscd came back). */
 stc_rv stci_ctx_ensure(stc_ctx *ctx);

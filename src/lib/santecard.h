@@ -371,7 +371,9 @@ unsigned stc_card_protocol(const stc_card *card);
 stc_rv stc_card_atr(const stc_card *card, uint8_t *atr, size_t *len);
 const char *stc_card_reader(const stc_card *card);
 
-/* Transactions nest: only the outermost begin/end reaches pcscd. */
+/* Transactions nest: only the outermost begin/end reaches pcscd. Threads: begin
+ * takes the card's lock and the matching end gives it back (call both from one
+ * thread), so threads sharing a card run their transactions one at a time. */
 stc_rv stc_begin(stc_card *card);
 stc_rv stc_end(stc_card *card);
 
@@ -456,7 +458,8 @@ typedef struct stc_token stc_token;   /* a recognised card and its driver */
  * recognises is STC_ERR_CARD_UNSUPPORTED; it is probed once per reader and ATR
  * in the life of the process, never again (applications poll: a foreign card
  * must not get SELECTs in a loop). The token uses card, which stays the
- * caller's: close the token before disconnecting the card.
+ * caller's: close the token before disconnecting the card. A token may be used
+ * from several threads: each operation holds the card's lock from start to end.
  */
 stc_rv stc_token_open(stc_card *card, stc_token **out);
 void stc_token_close(stc_token *tok);

@@ -12,6 +12,9 @@ struct stc_token {
 	const char *description;
 	const struct stci_driver *drv;
 	void *priv;                 /* the driver's state */
+	/* under the card's lock (token.c): */
+	unsigned generation;        /* stci_card_generation() when last used */
+	int pin_verified;           /* the PIN was verified since the last reset */
 };
 
 /*
@@ -28,6 +31,12 @@ struct stci_driver {
 	stc_rv (*probe)(stc_card *card, stc_card_kind *kind);
 	stc_rv (*open)(stc_token *tok);
 	void (*close)(stc_token *tok);
+	/* The card was reset (by another application) and reconnected: whatever
+	 * the card held for this token is gone (selected application and file,
+	 * security state). Called under the card's lock before the next hook;
+	 * the driver re-selects on that hook. What it read (objects, certificates)
+	 * stays valid: a reset does not change the card's content. */
+	void (*reset)(stc_token *tok);
 	stc_rv (*vitale_read)(stc_token *tok, stc_beneficiary *out, size_t max, size_t *count);
 	/* token objects (santecard.h): the array stays the driver's */
 	stc_rv (*objects)(stc_token *tok, const stc_object **objs, size_t *count);
@@ -40,6 +49,25 @@ struct stci_driver {
 	stc_rv (*pin_unblock)(stc_token *tok, const char *puk, size_t puk_len,
 			      const char *new_pin, size_t new_len, int *tries_left);
 	stc_rv (*cps_holder)(stc_token *tok, stc_cps_holder *holder);
+	/* keys: arguments checked for NULL by token.c; outputs written only on
+	 * success. Multi-part signing: init may read the token's structure (in a
+	 * transaction), update runs on the host only (no transaction), final
+	 * talks to the card (in a transaction) and leaves the op to sign_free. */
+	stc_rv (*sign)(stc_token *tok, unsigned key, stc_hash hash, const uint8_t *data,
+		       size_t len, uint8_t *sig, size_t *sig_len);
+	stc_rv (*sign_init)(stc_token *tok, unsigned key, stc_hash hash, void **op);
+	stc_rv (*sign_update)(void *op, const uint8_t *data, size_t len);
+	stc_rv (*sign_final)(stc_token *tok, void *op, uint8_t *sig, size_t *sig_len);
+	void (*sign_free)(void *op);
+	stc_rv (*decipher)(stc_token *tok, unsigned key, const uint8_t *in, size_t len,
+			   uint8_t *out, size_t *out_len);
+	stc_rv (*random)(stc_token *tok, uint8_t *out, size_t len);
+};
+
+/* A multi-part signature in progress (santecard.h stc_token_sign_init). */
+struct stc_sign_op {
+	stc_token *tok;
+	void *priv;                 /* the driver's */
 };
 
 extern const struct stci_driver stci_cps_driver;

@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{ "status", cmd_status, "show readers, cards and ATRs; --wait for events" },
 	{ "apdu", cmd_apdu, "send APDUs to a card and show the answers" },
+	{ "pin", cmd_pin, "CPS PIN: status, verify, change, unblock with the PUK" },
 };
 
 static void usage(FILE *f)

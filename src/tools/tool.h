@@ -13,7 +13,9 @@ enum {
 	EXIT_ERROR = 1,      /* operation failed (message on stderr) */
 	EXIT_USAGE = 2,      /* bad command line */
 	EXIT_TIMEOUT = 3,    /* --wait timed out */
-	EXIT_NO_SERVICE = 4  /* pcscd is not running */
+	EXIT_NO_SERVICE = 4, /* pcscd is not running */
+	EXIT_PIN_INCORRECT = 5, /* pin: wrong PIN (or PUK), tries are left */
+	EXIT_PIN_BLOCKED = 6 /* pin: PIN (or PUK) blocked, now or before */
 };
 
 extern const char *tool_name;
@@ -29,5 +31,6 @@ void out_json_hex(FILE *f, const uint8_t *b, size_t n);
 
 int cmd_status(int argc, char **argv);
 int cmd_apdu(int argc, char **argv);
+int cmd_pin(int argc, char **argv);
 
 #endif
