@@ -292,7 +292,8 @@ static void start(struct run *r, const struct step *ops, size_t nops)
 
 	ck_assert_uint_le(nops, 12);
 	memcpy(r->s, listing, sizeof(listing));
-	memcpy(r->s + LISTING_N, ops, nops * sizeof(*ops));
+	if (nops)   /* ops may be NULL when there is nothing after the listing */
+		memcpy(r->s + LISTING_N, ops, nops * sizeof(*ops));
 	r->c = (struct canned){ r->s, LISTING_N + nops, 0 };
 	r->card = canned_card(&r->c);
 	ck_assert_int_eq(stc_token_open(r->card, &r->tok), STC_OK);
