@@ -16,36 +16,7 @@
 
 #include "santecard.h"
 #include "check_util.h"
-
-struct step {
-	const char *cmd;            /* expected C-APDU, hex */
-	const char *resp;           /* R-APDU to answer, hex; NULL: fail with rv */
-	stc_rv rv;
-};
-
-struct canned {
-	const struct step *steps;
-	size_t n, next;
-};
-
-static stc_rv canned_xmit(void *io, const uint8_t *cmd, size_t len, uint8_t *resp,
-			  size_t *rlen)
-{
-	struct canned *c = io;
-	uint8_t want[300];
-	size_t want_len;
-	const struct step *s;
-
-	ck_assert_msg(c->next < c->n, "unexpected command #%zu", c->next);
-	s = &c->steps[c->next++];
-	want_len = hex(s->cmd, want, sizeof(want));
-	ck_assert_msg(len == want_len && !memcmp(cmd, want, len), "command #%zu differs from '%s'",
-		      c->next - 1, s->cmd);
-	if (!s->resp)
-		return s->rv;
-	*rlen = hex(s->resp, resp, *rlen);
-	return STC_OK;
-}
+#include "canned.h"
 
 #define CPS3_ATR "3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00"
 
