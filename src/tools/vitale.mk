@@ -1,0 +1,1 @@
+# src/tools: (empty for now)

@@ -1,0 +1,1 @@
+# udev: (empty for now)
