@@ -51,7 +51,14 @@ struct stci_cps {
 	int cache_tried;
 	struct stci_cache *cache;
 	int cache_hits;                 /* files of this load served by the cache */
+	/* the CPS2ter volet (cps2ter.c): probed on first request, then kept */
+	int c2_probed;
+	stc_object *c2_objs;
+	size_t c2_count;
 };
+
+/* Handles of the CPS2ter files: apart from the PKCS#15 objects' 1..nobjs. */
+#define STCI_CPS2TER_HANDLE_BASE 0x1000u
 
 /* An absolute (3F00-prefixed) path for a PKCS#15 path of this application. */
 stc_rv stci_cps_abs_path(const struct stci_cps *st, const struct stci_p15_path *p,
@@ -114,6 +121,10 @@ void stci_cps_sign_free(void *op);
 stc_rv stci_cps_decipher(stc_token *tok, unsigned key, const uint8_t *in, size_t len,
 			 uint8_t *out, size_t *out_len);
 stc_rv stci_cps_random(stc_token *tok, uint8_t *out, size_t len);
+/* cps2ter.c: the CPS2ter volet's situation files (listed apart, read with the PIN). */
+stc_rv stci_cps2ter_objects(stc_token *tok, const stc_object **objs, size_t *count);
+stc_rv stci_cps2ter_read(stc_token *tok, unsigned handle, uint8_t **data, size_t *len);
+void stci_cps2ter_free(struct stci_cps *st);
 
 /* ---- cps_sign.c: shared by the key operations */
 

@@ -293,8 +293,11 @@ stc_rv stci_cps_read_object(stc_token *tok, unsigned handle, uint8_t **data, siz
 {
 	struct stci_cps *st = tok->priv;
 	const struct stci_p15_object *p;
-	stc_rv rv = stci_cps_load(tok, st);
+	stc_rv rv;
 
+	if (handle >= STCI_CPS2TER_HANDLE_BASE)
+		return stci_cps2ter_read(tok, handle, data, len);
+	rv = stci_cps_load(tok, st);
 	if (rv != STC_OK)
 		return rv;
 	if (handle == 0 || handle > st->nobjs)

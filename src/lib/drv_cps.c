@@ -81,6 +81,7 @@ static void cps_close(stc_token *tok)
 	if (!st)
 		return;
 	stci_cps_unload(st);
+	stci_cps2ter_free(st);
 	free(st);
 	tok->priv = NULL;
 }
@@ -110,6 +111,7 @@ const struct stci_driver stci_cps_driver = {
 	.reset = cps_reset,
 	.objects = stci_cps_objects,
 	.read_object = stci_cps_read_object,
+	.cps2ter_objects = stci_cps2ter_objects,
 	.pin_info = stci_cps_pin_info,
 	.pin_verify = stci_cps_pin_verify,
 	.pin_change = stci_cps_pin_change,

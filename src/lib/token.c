@@ -372,6 +372,20 @@ stc_rv stc_token_objects(stc_token *tok, const stc_object **objs, size_t *count)
 	return rv;
 }
 
+stc_rv stc_token_cps2ter_objects(stc_token *tok, const stc_object **objs, size_t *count)
+{
+	stc_rv rv;
+
+	if (!tok || !objs || !count)
+		return STC_ERR_INVALID_ARGS;
+	*objs = NULL;
+	*count = 0;
+	if (!tok->drv->cps2ter_objects)
+		return STC_ERR_NOT_SUPPORTED;
+	TOKEN_OP(tok, OP_READ, rv, tok->drv->cps2ter_objects(tok, objs, count));
+	return rv;
+}
+
 stc_rv stc_token_read_object(stc_token *tok, unsigned handle, uint8_t **data, size_t *len)
 {
 	stc_rv rv;

@@ -41,6 +41,8 @@ struct stci_driver {
 	/* token objects (santecard.h): the array stays the driver's */
 	stc_rv (*objects)(stc_token *tok, const stc_object **objs, size_t *count);
 	stc_rv (*read_object)(stc_token *tok, unsigned handle, uint8_t **data, size_t *len);
+	/* CPS: the CPS2ter volet's files (santecard.h stc_token_cps2ter_objects) */
+	stc_rv (*cps2ter_objects)(stc_token *tok, const stc_object **objs, size_t *count);
 	/* PINs: arguments already checked for NULL by token.c */
 	stc_rv (*pin_info)(stc_token *tok, stc_pin_kind kind, stc_pin_info *info);
 	stc_rv (*pin_verify)(stc_token *tok, const char *pin, size_t len, int *tries_left);

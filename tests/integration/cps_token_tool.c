@@ -5,7 +5,8 @@
  * read:LABEL:FILE, verify:PIN, change:OLD:NEW, unblock:PUK:NEW,
  * sign:LABEL:HASH:IN:OUT (HASH none|sha1|sha256; IN the data, OUT the
  * signature), msign:LABEL:HASH:IN:OUT:CHUNK (stc_token_sign_init, updates of
- * CHUNK bytes, final), decipher:LABEL:IN:OUT, random:N. One line of output per
+ * CHUNK bytes, final), decipher:LABEL:IN:OUT, random:N, cps2ter (the CPS2ter
+ * volet's list; read: finds those labels too). One line of output per
  * step; exit status 1 if a step failed unexpectedly. Test PINs on the command
  * line: a test tool only.
  */
@@ -163,14 +164,14 @@ static int step_old(stc_token *tok, char *s)
 		if (arg2)
 			*arg2++ = '\0';
 	}
-	if (!strcmp(s, "objects")) {
+	if (!strcmp(s, "objects") || !strcmp(s, "cps2ter")) {
 		const stc_object *o;
 		size_t n;
 		char id[129];
 
-		rv = stc_token_objects(tok, &o, &n);
+		rv = s[0] == 'o' ? stc_token_objects(tok, &o, &n) : stc_token_cps2ter_objects(tok, &o, &n);
 		if (rv != STC_OK) {
-			printf("objects: %s\n", stc_rv_name(rv));
+			printf("%s: %s\n", s, stc_rv_name(rv));
 			return 1;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -187,13 +188,20 @@ static int step_old(stc_token *tok, char *s)
 		uint8_t *data = NULL;
 		size_t len = 0;
 		FILE *f;
+		unsigned h = 0;
+
 
 		rv = stc_token_objects(tok, &o, &n);
 		for (size_t i = 0; rv == STC_OK && i < n; i++)
-			if (!strcmp(o[i].label, arg1)) {
-				rv = stc_token_read_object(tok, o[i].handle, &data, &len);
-				break;
-			}
+			if (!strcmp(o[i].label, arg1))
+				h = o[i].handle;
+		if (rv == STC_OK && !h)
+			rv = stc_token_cps2ter_objects(tok, &o, &n);
+		for (size_t i = 0; rv == STC_OK && !h && i < n; i++)
+			if (!strcmp(o[i].label, arg1))
+				h = o[i].handle;
+		if (rv == STC_OK)
+			rv = h ? stc_token_read_object(tok, h, &data, &len) : STC_ERR_NOT_FOUND;
 		printf("read %s: %s %zu\n", arg1, stc_rv_name(rv), len);
 		if (rv != STC_OK)
 			return 0;

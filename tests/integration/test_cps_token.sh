@@ -91,6 +91,22 @@ check "change, verify with the new PIN, change back" test "$(cat "$T/change")" =
 check "unblock with the PUK resets the tries" line 3 "$T/unblock" 'pininfo: tries 3/3 uses -1 verified 0 blocked 0 len 4-8' ||
 	cat "$T/unblock"
 
+# -- the CPS2ter volet (CLA A0): 16 activity files + SIT_FACT, read with the PIN
+tb_card remove 0 > /dev/null; tb_card insert 0 > /dev/null   # a fresh card session: PIN not verified
+tb_wait_for "$TOOL" "$R0" objects
+"$TOOL" "$R0" cps2ter read:CPS2TER_ACTIVITY_01_PS:$T/c2a verify:1234 \
+	read:CPS2TER_ACTIVITY_01_PS:$T/c2a read:CPS_SIT_FACT:$T/c2f > "$T/c2"
+check "CPS2ter: 17 situation files listed" test "$(grep -c '^object' "$T/c2")" = 17
+check "CPS2ter: first is CPS2TER_ACTIVITY_01_PS, app CPS, PIN" grep -qx 'object 4096|3|CPS2TER_ACTIVITY_01_PS||CPS|1|0|0' "$T/c2"
+check "CPS2ter: last is CPS_SIT_FACT" grep -qx 'object 4112|3|CPS_SIT_FACT||CPS|1|0|0' "$T/c2"
+check "CPS2ter: refused before the PIN" grep -qx 'read CPS2TER_ACTIVITY_01_PS: STC_ERR_SECURITY_STATUS 0' "$T/c2"
+check "CPS2ter: read after the PIN" grep -q 'read CPS2TER_ACTIVITY_01_PS: STC_OK [1-9]' "$T/c2"
+check "CPS2ter: activity 01 holds the profession and CABINET TEST" sh -c \
+	"openssl asn1parse -inform DER -in '$T/c2a' | grep -q 'CABINET TEST' && openssl asn1parse -inform DER -in '$T/c2a' | grep -qF '$(prof holder.profession)'"
+check "CPS2ter: SIT_FACT" sh -c "openssl asn1parse -inform DER -in '$T/c2f' | grep -q 'SIT FACT TEST'"
+"$TOOL" "$R1" cps2ter > "$T/c2cl"
+check "CPS2ter: not over contactless" grep -qx 'cps2ter: STC_ERR_NOT_SUPPORTED' "$T/c2cl"
+
 # -- contactless: the technical certificate and key, no PIN
 "$TOOL" "$R1" objects "read:Certificat Technique CPS:$T/tech.der" holder pininfo \
 	verify:1234 > "$T/cl"

@@ -420,6 +420,115 @@ START_TEST(contactless_has_no_pin)
 }
 END_TEST
 
+
+/* ---------------------------------------------------- the CPS2ter volet */
+
+#define C2SEL(fid) "A0 A4 00 00 02 " fid
+#define C2_9F "9F 09"
+#define C2_NF "94 04"
+
+/* 3F00, 4010..401F, then 3F00 7F01 4000: here only 4010, 4012 and SIT_FACT. */
+#define C2_PROBE \
+	{ C2SEL("3F 00"), C2_9F, STC_OK }, \
+	{ C2SEL("40 10"), C2_9F, STC_OK }, { C2SEL("40 11"), C2_NF, STC_OK }, \
+	{ C2SEL("40 12"), C2_9F, STC_OK }, { C2SEL("40 13"), C2_NF, STC_OK }, \
+	{ C2SEL("40 14"), C2_NF, STC_OK }, { C2SEL("40 15"), C2_NF, STC_OK }, \
+	{ C2SEL("40 16"), C2_NF, STC_OK }, { C2SEL("40 17"), C2_NF, STC_OK }, \
+	{ C2SEL("40 18"), C2_NF, STC_OK }, { C2SEL("40 19"), C2_NF, STC_OK }, \
+	{ C2SEL("40 1A"), C2_NF, STC_OK }, { C2SEL("40 1B"), C2_NF, STC_OK }, \
+	{ C2SEL("40 1C"), C2_NF, STC_OK }, { C2SEL("40 1D"), C2_NF, STC_OK }, \
+	{ C2SEL("40 1E"), C2_NF, STC_OK }, { C2SEL("40 1F"), C2_NF, STC_OK }, \
+	{ C2SEL("3F 00"), C2_9F, STC_OK }, { C2SEL("7F 01"), C2_9F, STC_OK }, \
+	{ C2SEL("40 00"), C2_9F, STC_OK }
+
+START_TEST(cps2ter_list_and_read)
+{
+	struct canned c = SCRIPT(C2_PROBE,
+		/* read 4012: MF, the file, its FCI (size 5), READ BINARY */
+		{ C2SEL("3F 00"), C2_9F, STC_OK }, { C2SEL("40 12"), C2_9F, STC_OK },
+		{ "A0 C0 00 00 09", "85 07 00 05 40 12 04 00 00 90 00", STC_OK },
+		{ "A0 B0 00 00 05", "30 03 02 01 03 90 00", STC_OK },
+		/* SIT_FACT before the PIN: 98 04 */
+		{ C2SEL("3F 00"), C2_9F, STC_OK }, { C2SEL("7F 01"), C2_9F, STC_OK },
+		{ C2SEL("40 00"), C2_9F, STC_OK },
+		{ "A0 C0 00 00 09", "85 07 00 04 40 00 04 00 00 90 00", STC_OK },
+		{ "A0 B0 00 00 04", "98 04", STC_OK });
+	stc_card *card;
+	stc_token *tok = open_token(&c, &card);
+	const stc_object *o, *o2;
+	size_t n, n2, len = 0;
+	uint8_t *data = NULL;
+	uint8_t want[] = { 0x30, 0x03, 0x02, 0x01, 0x03 };
+
+	ck_assert_int_eq(stc_token_cps2ter_objects(tok, &o, &n), STC_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(o[0].label, "CPS2TER_ACTIVITY_01_PS");
+	ck_assert_str_eq(o[1].label, "CPS2TER_ACTIVITY_03_PS");
+	ck_assert_str_eq(o[2].label, "CPS_SIT_FACT");
+	ck_assert_str_eq(o[1].application, "CPS");
+	ck_assert_int_eq(o[1].cls, STC_OBJ_DATA);
+	ck_assert_int_eq(o[1].needs_pin, 1);
+	/* a second listing sends nothing */
+	ck_assert_int_eq(stc_token_cps2ter_objects(tok, &o2, &n2), STC_OK);
+	ck_assert_ptr_eq(o, o2);
+	ck_assert_uint_eq(c.next, 20);
+	ck_assert_int_eq(stc_token_read_object(tok, o[1].handle, &data, &len), STC_OK);
+	ck_assert_uint_eq(len, sizeof(want));
+	ck_assert_mem_eq(data, want, len);
+	stc_free(data, len);
+	data = NULL;
+	ck_assert_int_eq(stc_token_read_object(tok, o[2].handle, &data, &len),
+			 STC_ERR_SECURITY_STATUS);
+	ck_assert_ptr_null(data);
+	/* a handle the listing did not give */
+	ck_assert_int_eq(stc_token_read_object(tok, 0x1001, &data, &len), STC_ERR_INVALID_ARGS);
+	ck_assert_uint_eq(c.next, c.n);
+	stc_token_close(tok);
+	stc_disconnect(card, 0);
+}
+END_TEST
+
+START_TEST(cps2ter_absent_volet)
+{
+	struct canned c = SCRIPT({ C2SEL("3F 00"), "6E 00", STC_OK });
+	stc_card *card;
+	stc_token *tok = open_token(&c, &card);
+	const stc_object *o;
+	size_t n;
+
+	ck_assert_int_eq(stc_token_cps2ter_objects(tok, &o, &n), STC_ERR_NOT_SUPPORTED);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(c.next, c.n);
+	stc_token_close(tok);
+	stc_disconnect(card, 0);
+}
+END_TEST
+
+/* Hostile answers while reading: an FCI that is not 85, and a short READ. */
+START_TEST(cps2ter_bad_fci_and_short_read)
+{
+	struct canned c = SCRIPT(C2_PROBE,
+		{ C2SEL("3F 00"), C2_9F, STC_OK }, { C2SEL("40 10"), C2_9F, STC_OK },
+		{ "A0 C0 00 00 09", "62 07 00 05 40 10 04 00 00 90 00", STC_OK },
+		{ C2SEL("3F 00"), C2_9F, STC_OK }, { C2SEL("40 10"), C2_9F, STC_OK },
+		{ "A0 C0 00 00 09", "85 07 00 05 40 10 04 00 00 90 00", STC_OK },
+		{ "A0 B0 00 00 05", "30 03 90 00", STC_OK });
+	stc_card *card;
+	stc_token *tok = open_token(&c, &card);
+	const stc_object *o;
+	size_t n, len = 0;
+	uint8_t *data = NULL;
+
+	ck_assert_int_eq(stc_token_cps2ter_objects(tok, &o, &n), STC_OK);
+	ck_assert_int_eq(stc_token_read_object(tok, o[0].handle, &data, &len), STC_ERR_INVALID_DATA);
+	ck_assert_int_eq(stc_token_read_object(tok, o[0].handle, &data, &len), STC_ERR_PROTOCOL);
+	ck_assert_ptr_null(data);
+	ck_assert_uint_eq(c.next, c.n);
+	stc_token_close(tok);
+	stc_disconnect(card, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cps_driver");
@@ -439,6 +548,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, change_and_unblock);
 	tcase_add_test(tc, card_pulled_during_verify);
 	tcase_add_test(tc, contactless_has_no_pin);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cps2ter");
+	tcase_add_test(tc, cps2ter_list_and_read);
+	tcase_add_test(tc, cps2ter_absent_volet);
+	tcase_add_test(tc, cps2ter_bad_fci_and_short_read);
 	suite_add_tcase(s, tc);
 	return s;
 }
