@@ -6,7 +6,7 @@
  * one thread from stc_begin to the matching stc_end, and for the duration of
  * an exchange (stc_transmit, stc_transmit_raw) or reconnect outside one, so
  * the APDUs of two threads never interleave inside a transaction. A stc_ctx
- * may be shared for connecting and listing; stc_wait_event has one caller.
+ * may be shared by every thread (pcsc_internal.h, "Threads").
  *
  * Each card has its own PC/SC context: libpcsclite runs one call at a time per
  * context, and pcscd makes a SCardConnect to a reader wait while another
@@ -70,10 +70,12 @@ static int service_alive(void)
 
 static void ctx_drop(stc_ctx *ctx)
 {
+	pthread_mutex_lock(&ctx->mu);
 	if (ctx->valid)
 		(void)SCardReleaseContext(ctx->hctx);
 	ctx->valid = 0;
 	ctx->hctx = 0;
+	pthread_mutex_unlock(&ctx->mu);
 }
 
 stc_rv stci_pcsc_rv(stc_ctx *ctx, LONG code, const char *what)
@@ -108,17 +110,50 @@ stc_rv stci_pcsc_rv(stc_ctx *ctx, LONG code, const char *what)
 
 stc_rv stci_ctx_ensure(stc_ctx *ctx)
 {
+	stc_rv rv = STC_OK;
 	LONG r;
 
 	if (ctx->valid)
 		return STC_OK;
-	r = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx->hctx);
-	if (r != SCARD_S_SUCCESS) {
-		ctx->hctx = 0;
-		return stci_pcsc_rv(NULL, r, "SCardEstablishContext");
+	pthread_mutex_lock(&ctx->mu);
+	if (!ctx->valid) {
+		r = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx->hctx);
+		if (r != SCARD_S_SUCCESS) {
+			ctx->hctx = 0;
+			rv = stci_pcsc_rv(NULL, r, "SCardEstablishContext");
+		} else {
+			ctx->valid = 1;
+		}
 	}
-	ctx->valid = 1;
-	return STC_OK;
+	pthread_mutex_unlock(&ctx->mu);
+	return rv;
+}
+
+stc_ctx *stci_ctx_alloc(void)
+{
+	stc_ctx *ctx = calloc(1, sizeof(*ctx));
+	pthread_mutexattr_t a;
+
+	if (!ctx)
+		return NULL;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&ctx->mu, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_mutex_init(&ctx->ev_mu, NULL);
+	atomic_init(&ctx->valid, 0);
+	atomic_init(&ctx->cancelled, 0);
+	return ctx;
+}
+
+void stci_ctx_release(stc_ctx *ctx)
+{
+	ctx_drop(ctx);
+	pthread_mutex_destroy(&ctx->mu);
+	pthread_mutex_destroy(&ctx->ev_mu);
+	free(ctx->known);
+	free(ctx->queue);
+	free(ctx);
 }
 
 stc_rv stc_ctx_new(stc_ctx **out)
@@ -129,13 +164,15 @@ stc_rv stc_ctx_new(stc_ctx **out)
 	if (!out)
 		return STC_ERR_INVALID_ARGS;
 	*out = NULL;
-	ctx = calloc(1, sizeof(*ctx));
+	ctx = stci_ctx_alloc();
 	if (!ctx)
 		return STC_ERR_NO_MEMORY;
-	atomic_init(&ctx->cancelled, 0);
-	rv = stci_ctx_ensure(ctx);
+	ctx->ev = stci_ctx_alloc();
+	rv = ctx->ev ? stci_ctx_ensure(ctx) : STC_ERR_NO_MEMORY;
 	if (rv != STC_OK) {
-		free(ctx);
+		if (ctx->ev)
+			stci_ctx_release(ctx->ev);
+		stci_ctx_release(ctx);
 		return rv;
 	}
 	*out = ctx;
@@ -146,10 +183,8 @@ void stc_ctx_free(stc_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	ctx_drop(ctx);
-	free(ctx->known);
-	free(ctx->queue);
-	free(ctx);
+	stci_ctx_release(ctx->ev);
+	stci_ctx_release(ctx);
 }
 
 /* -------------------------------------------------------------- readers */
@@ -239,17 +274,19 @@ stc_rv stci_snapshot(stc_ctx *ctx, stc_reader_info **out, DWORD **states, size_t
 	*count = 0;
 	if (states)
 		*states = NULL;
+	pthread_mutex_lock(&ctx->mu);
 	rv = stci_ctx_ensure(ctx);
-	if (rv != STC_OK)
-		return rv;
 	/* A reader may vanish between the list and the status call: try again. */
-	for (int attempt = 0; attempt < 3; attempt++) {
+	for (int attempt = 0; rv == STC_OK && attempt < 3; attempt++) {
 		r = snapshot_once(ctx, &names, &st, &n);
 		if (r != (LONG)SCARD_E_UNKNOWN_READER && r != (LONG)SCARD_E_READER_UNAVAILABLE)
 			break;
 	}
-	if (r != SCARD_S_SUCCESS)
-		return stci_pcsc_rv(ctx, r, "listing readers");
+	if (rv == STC_OK && r != SCARD_S_SUCCESS)
+		rv = stci_pcsc_rv(ctx, r, "listing readers");
+	pthread_mutex_unlock(&ctx->mu);
+	if (rv != STC_OK)
+		return rv;
 
 	list = calloc(n ? n : 1, sizeof(*list));
 	if (states)

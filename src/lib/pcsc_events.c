@@ -158,7 +158,7 @@ static stc_rv refresh(stc_ctx *ctx, int quiet)
 	stc_reader_info *list;
 	DWORD *states;
 	size_t n;
-	stc_rv rv = stci_snapshot(ctx, &list, &states, &n);
+	stc_rv rv = stci_snapshot(ctx->ev, &list, &states, &n);
 
 	if (rv != STC_OK)
 		return rv;
@@ -224,7 +224,7 @@ static stc_rv wait_service(stc_ctx *ctx, long long deadline)
 
 		if (atomic_exchange(&ctx->cancelled, 0))
 			return STC_ERR_CANCELLED;
-		rv = stci_ctx_ensure(ctx);
+		rv = stci_ctx_ensure(ctx->ev);
 		if (rv == STC_OK) {
 			rv = push(ctx, STC_EV_SERVICE_BACK, NULL, NULL, 0);
 			if (rv == STC_OK)
@@ -258,21 +258,20 @@ static stc_rv block_on_changes(stc_ctx *ctx, long long deadline)
 	}
 	st[ctx->nknown].szReader = PNP_NAME;
 	st[ctx->nknown].dwCurrentState = SCARD_STATE_UNAWARE;
-	r = SCardGetStatusChange(ctx->hctx, left < 0 ? INFINITE : (DWORD)left, st,
+	r = SCardGetStatusChange(ctx->ev->hctx, left < 0 ? INFINITE : (DWORD)left, st,
 				 (DWORD)(ctx->nknown + 1));
 	free(st);
 	if (r == (LONG)SCARD_E_UNKNOWN_READER)
 		return STC_OK;  /* a reader vanished: the refresh will say which */
-	return r == SCARD_S_SUCCESS ? STC_OK : stci_pcsc_rv(ctx, r, "SCardGetStatusChange");
+	return r == SCARD_S_SUCCESS ? STC_OK : stci_pcsc_rv(ctx->ev, r, "SCardGetStatusChange");
 }
 
-stc_rv stc_wait_event(stc_ctx *ctx, long timeout_ms, stc_event *ev)
+/* One caller at a time (ev_mu held): the watcher state is its own. */
+static stc_rv wait_event(stc_ctx *ctx, long timeout_ms, stc_event *ev)
 {
 	long long deadline;
 	stc_rv rv;
 
-	if (!ctx || !ev)
-		return STC_ERR_INVALID_ARGS;
 	deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	if (pop(ctx, ev))
 		return STC_OK;
@@ -306,7 +305,7 @@ stc_rv stc_wait_event(stc_ctx *ctx, long timeout_ms, stc_event *ev)
 				return STC_OK;
 			continue;
 		}
-		if (!ctx->valid && (rv = stci_ctx_ensure(ctx)) != STC_OK) {
+		if (!ctx->ev->valid && (rv = stci_ctx_ensure(ctx->ev)) != STC_OK) {
 			if (rv != STC_ERR_NO_SERVICE)
 				return rv;
 			if ((rv = service_lost(ctx)) != STC_OK)
@@ -333,12 +332,28 @@ stc_rv stc_wait_event(stc_ctx *ctx, long timeout_ms, stc_event *ev)
 	}
 }
 
+stc_rv stc_wait_event(stc_ctx *ctx, long timeout_ms, stc_event *ev)
+{
+	stc_rv rv;
+
+	if (!ctx || !ev || !ctx->ev)
+		return STC_ERR_INVALID_ARGS;
+	pthread_mutex_lock(&ctx->ev_mu);
+	rv = wait_event(ctx, timeout_ms, ev);
+	pthread_mutex_unlock(&ctx->ev_mu);
+	return rv;
+}
+
 stc_rv stc_cancel(stc_ctx *ctx)
 {
-	if (!ctx)
+	if (!ctx || !ctx->ev)
 		return STC_ERR_INVALID_ARGS;
 	atomic_store(&ctx->cancelled, 1);
-	if (ctx->valid)
-		(void)SCardCancel(ctx->hctx);
+	/* the watcher's context: only its own thread drops or re-establishes it,
+	 * under its lock */
+	pthread_mutex_lock(&ctx->ev->mu);
+	if (ctx->ev->valid)
+		(void)SCardCancel(ctx->ev->hctx);
+	pthread_mutex_unlock(&ctx->ev->mu);
 	return STC_OK;
 }

@@ -17,12 +17,25 @@ struct stci_known_reader {
 	size_t atr_len;
 };
 
+/*
+ * Threads: a stc_ctx may be shared by every thread of a process. mu (recursive)
+ * guards hctx: listing readers runs under it, and dropping or re-establishing
+ * the context (pcscd restarted) waits for a listing in progress; valid is
+ * atomic because cards read it without the lock. The event watcher has its
+ * own PC/SC context (ev): libpcsclite runs one call at a time per context, so
+ * a waiter blocked in SCardGetStatusChange on the shared one would stall every
+ * other thread's listing. ev_mu makes stc_wait_event callers take turns; the
+ * watcher state below it is theirs.
+ */
 struct stc_ctx {
+	pthread_mutex_t mu;
 	SCARDCONTEXT hctx;
-	int valid;                   /* hctx established and believed alive */
+	atomic_int valid;            /* hctx established and believed alive */
 	atomic_int cancelled;        /* set by stc_cancel, consumed by stc_wait_event */
 
-	/* event watcher state (pcsc_events.c) */
+	/* event watcher state (pcsc_events.c), under ev_mu */
+	pthread_mutex_t ev_mu;
+	struct stc_ctx *ev;          /* the watcher's own context (no ev of its own) */
 	int have_snapshot;
 	int service_lost;            /* SERVICE_LOST reported, SERVICE_BACK pending */
 	struct stci_known_reader *known;
@@ -64,6 +77,9 @@ void stci_card_unlock(stc_card *card);
 /* How many times the card was reconnected (read it under the lock). */
 unsigned stci_card_generation(const stc_card *card);
 
+/* A context with its locks and nothing established (stci_ctx_ensure does it). */
+stc_ctx *stci_ctx_alloc(void);
+void stci_ctx_release(stc_ctx *ctx);
 /* Make sure ctx->hctx is usable (re-establish after pcscd came back). */
 stc_rv stci_ctx_ensure(stc_ctx *ctx);
 /* Map a PC/SC code to stc_rv; drops the context when the service is gone. */

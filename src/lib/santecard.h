@@ -6,7 +6,11 @@
  *  - nothing here prints: diagnostics go through the logging facility (stc_log_*),
  *    which is silent unless STC_DEBUG is set;
  *  - buffers are (pointer, length) pairs; output lengths are in/out where noted;
- *  - handles are opaque; a handle is used by one thread at a time.
+ *  - handles are opaque. Threads: a stc_ctx may be shared by every thread
+ *    (listing and connecting never wait for a thread blocked in
+ *    stc_wait_event, which has its own PC/SC context; several callers of
+ *    stc_wait_event take turns); a stc_card and a stc_token may be shared too
+ *    (one lock per card); a stc_sign_op belongs to one thread at a time.
  */
 #ifndef SANTECARD_H
 #define SANTECARD_H

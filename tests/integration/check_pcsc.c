@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "santecard.h"
 #include "check_util.h"
@@ -282,6 +283,55 @@ START_TEST(events_cancel)
 }
 END_TEST
 
+
+/* A thread blocked in stc_wait_event on the shared context stalls nobody:
+ * listing and connecting from another thread answer at once, and a second
+ * waiter takes its turn. */
+struct lister {
+	stc_rv rv;
+	size_t n;
+	long long ms;
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void list_from_thread(void *arg)
+{
+	struct lister *l = arg;
+	stc_reader_info *r = NULL;
+	stc_card *c = NULL;
+	long long t0 = mono_ms();
+
+	l->rv = stc_readers_list(ctx, &r, &l->n);
+	if (l->rv == STC_OK)
+		l->rv = stc_connect(ctx, READER0, STC_SHARE_SHARED, &c);
+	l->ms = mono_ms() - t0;
+	stc_readers_free(r);
+	stc_disconnect(c, 0);
+}
+
+START_TEST(events_waiter_blocks_nobody)
+{
+	struct lister l = { STC_ERR_INTERNAL, 0, -1 };
+	stc_event ev;
+	long long t0 = mono_ms();
+
+	tb_later(200, list_from_thread, &l);
+	ck_assert_int_eq(stc_wait_event(ctx, 1500, &ev), STC_ERR_TIMEOUT);
+	tb_join();
+	ck_assert_int_ge(mono_ms() - t0, 1400);
+	ck_assert_int_eq(l.rv, STC_OK);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_msg(l.ms >= 0 && l.ms < 500, "listing took %lld ms behind a waiter", l.ms);
+}
+END_TEST
+
 static void stop_pcscd(void *arg)
 {
 	(void)arg;
@@ -362,6 +412,7 @@ static Suite *pcsc_suite(void)
 	tcase_add_test(io, card_removed);
 	tcase_add_test(ev, events_card_moves);
 	tcase_add_test(ev, events_cancel);
+	tcase_add_test(ev, events_waiter_blocks_nobody);
 	tcase_add_test(ev, pcscd_restart);
 	suite_add_tcase(s, io);
 	suite_add_tcase(s, ev);
