@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cps_internal.h"
+#include "pinpad.h"
 
 #define PIN_MAX 64   /* bytes of one encoded PIN */
 
@@ -242,5 +243,55 @@ stc_rv stci_cps_pin_unblock(stc_token *tok, const char *puk, size_t puk_len,
 	if (rv == STC_OK)
 		rv = pin_cmd(tok->card, 0x2C, (uint8_t)p->pin.reference, buf, n1 + n2, tries_left);
 	OPENSSL_cleanse(buf, sizeof(buf));
+	return rv;
+}
+
+/* -------------------------------------------------------------- keypad */
+
+/* How the keypad must format this PIN (pinpad.h). */
+static stc_rv keypad_format(const struct stci_p15_pin *p, struct stci_pin_format *f)
+{
+	bounds(p, &f->min, &f->max);
+	if (p->type != STCI_P15_PIN_TYPE_ASCII_NUMERIC && p->type != STCI_P15_PIN_TYPE_UTF8)
+		return STC_ERR_NOT_SUPPORTED;
+	/* unpadded (the CPS3): no fixed block, Lc = what is typed (pinpad.c) */
+	f->block = (p->flags & STCI_P15_PIN_NEEDS_PADDING) && p->stored_length > 0 ?
+		   (unsigned)p->stored_length : 0;
+	f->pad = p->has_pad_char ? p->pad_char : 0xFF;
+	f->ascii = 1;
+	return STC_OK;
+}
+
+stc_rv stci_cps_pin_verify_pinpad(stc_token *tok, int *tries_left)
+{
+	const struct stci_p15_object *p;
+	struct stci_pin_format f;
+	stc_rv rv = get_pin(tok, STC_PIN_USER, &p);
+
+	if (rv == STC_OK)
+		rv = keypad_format(&p->pin, &f);
+	if (rv == STC_OK) {
+		const uint8_t hdr[4] = { 0x00, 0x20, 0x00, (uint8_t)p->pin.reference };
+
+		rv = stci_pinpad_verify(tok->card, &f, hdr, tries_left);
+	}
+	return rv;
+}
+
+stc_rv stci_cps_pin_change_pinpad(stc_token *tok, int *tries_left)
+{
+	const struct stci_p15_object *p;
+	struct stci_pin_format f;
+	stc_rv rv = get_pin(tok, STC_PIN_USER, &p);
+
+	if (rv == STC_OK && (p->pin.flags & STCI_P15_PIN_CHANGE_DISABLED))
+		rv = STC_ERR_NOT_SUPPORTED;
+	if (rv == STC_OK)
+		rv = keypad_format(&p->pin, &f);
+	if (rv == STC_OK) {
+		const uint8_t hdr[4] = { 0x00, 0x24, 0x00, (uint8_t)p->pin.reference };
+
+		rv = stci_pinpad_modify(tok->card, &f, hdr, tries_left);
+	}
 	return rv;
 }

@@ -721,3 +721,40 @@ stc_rv stc_transmit(stc_card *card, const stc_apdu *cmd, uint8_t *resp, size_t r
 	stci_card_unlock(card);
 	return rv;
 }
+
+/* ------------------------------------------------------------- control */
+
+stc_rv stc_card_control(stc_card *card, unsigned long code, const uint8_t *in, size_t in_len,
+			uint8_t *out, size_t *out_len)
+{
+	DWORD got = 0;
+	stc_rv rv;
+	LONG r;
+
+	if (!card || !out_len || (in_len && !in) || (*out_len && !out))
+		return STC_ERR_INVALID_ARGS;
+	if (!card->ctx) {
+		if (!card->transport.control)
+			return STC_ERR_NOT_SUPPORTED;
+		return card->transport.control(card->transport.io, code, in, in_len, out, out_len);
+	}
+	stci_card_lock(card);
+	if (!card->ctx->valid) {
+		stci_card_unlock(card);
+		return STC_ERR_NO_SERVICE;
+	}
+	r = SCardControl(card->h, (DWORD)code, in, (DWORD)in_len, out, (DWORD)*out_len, &got);
+	if (r == SCARD_S_SUCCESS) {
+		*out_len = got;
+		rv = STC_OK;
+	} else if (r == (LONG)SCARD_E_UNSUPPORTED_FEATURE || r == (LONG)SCARD_E_NOT_TRANSACTED ||
+		   r == (LONG)SCARD_E_INVALID_PARAMETER) {
+		/* readers without the control answer one of these */
+		stc_log(STC_LOG_DEBUG, "SCardControl(0x%08lX): %s", code, pcsc_stringify_error(r));
+		rv = STC_ERR_NOT_SUPPORTED;
+	} else {
+		rv = refine_failure(card, stci_pcsc_rv(card->ctx, r, "SCardControl"));
+	}
+	stci_card_unlock(card);
+	return rv;
+}

@@ -67,6 +67,8 @@ struct stc_card {
 	unsigned lock_depth;         /* the owner's recursion */
 	unsigned tx_depth;           /* nesting of stc_begin (owner only) */
 	int tx_open;                 /* SCardBeginTransaction done, not yet ended */
+	int pinpad_known;            /* features asked (stc_card_pinpad), under the lock */
+	unsigned long ioctl_verify, ioctl_modify;   /* 0: not offered */
 	unsigned generation;         /* successful stc_reconnect calls: a token
 				      * seeing it change re-selects (token.c) */
 };

@@ -359,6 +359,10 @@ void stc_disconnect(stc_card *card, int reset);
  * no-ops and stc_reconnect() is STC_ERR_NOT_SUPPORTED. The structure is copied;
  * io must outlive the card. Free with stc_disconnect().
  */
+/* A reader control call (SCardControl): out's capacity in *out_len, length out. */
+typedef stc_rv (*stc_control_fn)(void *io, unsigned long code, const uint8_t *in,
+				 size_t in_len, uint8_t *out, size_t *out_len);
+
 typedef struct stc_transport {
 	stc_xmit_fn transmit;
 	void *io;
@@ -366,6 +370,7 @@ typedef struct stc_transport {
 	size_t atr_len;
 	unsigned protocol;         /* STC_PROTO_T0 or STC_PROTO_T1 */
 	const char *name;          /* shown as the reader name; copied */
+	stc_control_fn control;    /* optional: the reader's SCardControl (pinpad ...) */
 } stc_transport;
 stc_rv stc_card_from_transport(const stc_transport *t, stc_card **out);
 
@@ -374,6 +379,21 @@ unsigned stc_card_protocol(const stc_card *card);
 /* The card's ATR as last read. */
 stc_rv stc_card_atr(const stc_card *card, uint8_t *atr, size_t *len);
 const char *stc_card_reader(const stc_card *card);
+
+/* SCardControl on the reader of this card (its IFD handler's IFDHControl).
+ * out: capacity in *out_len, length out. STC_ERR_NOT_SUPPORTED when the
+ * reader has no such control. */
+stc_rv stc_card_control(stc_card *card, unsigned long code, const uint8_t *in, size_t in_len,
+			uint8_t *out, size_t *out_len);
+
+/* What the reader's keypad can do (PC/SC part 10: CM_IOCTL_GET_FEATURE_REQUEST
+ * lists FEATURE_VERIFY_PIN_DIRECT and FEATURE_MODIFY_PIN_DIRECT). A reader
+ * without a keypad is STC_OK with both 0. Asked once per connection. */
+typedef struct stc_pinpad_info {
+	int verify;
+	int modify;
+} stc_pinpad_info;
+stc_rv stc_card_pinpad(stc_card *card, stc_pinpad_info *info);
 
 /* Transactions nest: only the outermost begin/end reaches pcscd. Threads: begin
  * takes the card's lock and the matching end gives it back (call both from one
@@ -572,6 +592,21 @@ stc_rv stc_token_pin_change(stc_token *tok, const char *old_pin, size_t old_len,
  * STC_ERR_PIN_INCORRECT / STC_ERR_PIN_BLOCKED refer to the PUK. */
 stc_rv stc_token_pin_unblock(stc_token *tok, const char *puk, size_t puk_len,
 			     const char *new_pin, size_t new_len, int *tries_left);
+
+/*
+ * The same on the reader's keypad (PC/SC part 10 FEATURE_VERIFY_PIN_DIRECT /
+ * FEATURE_MODIFY_PIN_DIRECT): the library builds the PIN_VERIFY_STRUCTURE /
+ * PIN_MODIFY_STRUCTURE from the PIN's PKCS#15 entry (ASCII digits, left
+ * justified, padded to the stored length, the AODF's min/max lengths) and the
+ * reader inserts what the user types; the PIN never reaches the host. Blocks
+ * until the user validates; STC_ERR_CANCELLED when the user cancels (64 01),
+ * STC_ERR_TIMEOUT when the reader gives up (64 00), STC_ERR_PIN_INCORRECT /
+ * _BLOCKED as for the other calls, STC_ERR_INVALID_ARGS for an entry the reader
+ * refused (6B 80: wrong length), STC_ERR_NOT_SUPPORTED without a keypad.
+ * The change asks for the old PIN, the new one and its confirmation.
+ */
+stc_rv stc_token_pin_verify_pinpad(stc_token *tok, int *tries_left);
+stc_rv stc_token_pin_change_pinpad(stc_token *tok, int *tries_left);
 
 /* ------------------------------------------------- CPS card holder */
 

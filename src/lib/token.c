@@ -420,6 +420,38 @@ stc_rv stc_token_pin_info(stc_token *tok, stc_pin_kind kind, stc_pin_info *info)
 	return rv;
 }
 
+stc_rv stc_token_pin_verify_pinpad(stc_token *tok, int *tries_left)
+{
+	stc_rv rv;
+
+	if (tries_left)
+		*tries_left = -1;
+	if (!tok)
+		return STC_ERR_INVALID_ARGS;
+	if (!tok->drv->pin_verify_pinpad)
+		return STC_ERR_NOT_SUPPORTED;
+	TOKEN_OP(tok, OP_PIN, rv, tok->drv->pin_verify_pinpad(tok, tries_left));
+	if (rv == STC_OK)
+		tok->pin_verified = 1;
+	return rv;
+}
+
+stc_rv stc_token_pin_change_pinpad(stc_token *tok, int *tries_left)
+{
+	stc_rv rv;
+
+	if (tries_left)
+		*tries_left = -1;
+	if (!tok)
+		return STC_ERR_INVALID_ARGS;
+	if (!tok->drv->pin_change_pinpad)
+		return STC_ERR_NOT_SUPPORTED;
+	TOKEN_OP(tok, OP_PIN, rv, tok->drv->pin_change_pinpad(tok, tries_left));
+	if (rv == STC_OK)
+		tok->pin_verified = 1;
+	return rv;
+}
+
 stc_rv stc_token_pin_verify(stc_token *tok, const char *pin, size_t len, int *tries_left)
 {
 	stc_rv rv;

@@ -50,6 +50,9 @@ struct stci_driver {
 			     const char *new_pin, size_t new_len, int *tries_left);
 	stc_rv (*pin_unblock)(stc_token *tok, const char *puk, size_t puk_len,
 			      const char *new_pin, size_t new_len, int *tries_left);
+	/* the same on the reader's keypad (pinpad.h) */
+	stc_rv (*pin_verify_pinpad)(stc_token *tok, int *tries_left);
+	stc_rv (*pin_change_pinpad)(stc_token *tok, int *tries_left);
 	stc_rv (*cps_holder)(stc_token *tok, stc_cps_holder *holder);
 	/* keys: arguments checked for NULL by token.c; outputs written only on
 	 * success. Multi-part signing: init may read the token's structure (in a

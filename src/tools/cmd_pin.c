@@ -28,14 +28,15 @@ struct pin_opts {
 	enum pin_sub sub;
 	const char *reader;   /* NULL: the first reader with a card that has a PIN */
 	int json;
-	int pin_fd;           /* -1: the terminal */
+	int pin_fd;           /* -1: the terminal (or the reader's keypad) */
+	int keypad;           /* 1 --pinpad, 0 --no-pinpad, -1 when the reader has one */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: santecard pin status [--reader NAME] [--json]\n"
-		   "       santecard pin verify [--reader NAME] [--pin-fd N]\n"
-		   "       santecard pin change [--reader NAME] [--pin-fd N]\n"
+		   "       santecard pin verify [--reader NAME] [--pin-fd N | --[no-]pinpad]\n"
+		   "       santecard pin change [--reader NAME] [--pin-fd N | --[no-]pinpad]\n"
 		   "       santecard pin unblock [--reader NAME] [--pin-fd N]\n\n"
 		   "The user PIN and the PUK (unblocking code) of a CPS.\n\n"
 		   "  status   tries left, verified, blocked; the PUK's tries and uses left\n"
@@ -46,11 +47,15 @@ static void usage(FILE *f)
 		   "  -j, --json         status: machine-readable output\n"
 		   "      --pin-fd N     read the values from file descriptor N, one line\n"
 		   "                     each, in the order above, without the \"again\"\n"
-		   "                     line (for scripts); default: the terminal, no echo\n"
+		   "                     line (for scripts); default: the reader's keypad\n"
+		   "                     when it has one, else the terminal, no echo\n"
+		   "      --pinpad       verify, change: type on the reader's keypad (fail\n"
+		   "                     if it has none); --no-pinpad: use the terminal\n"
 		   "  -h, --help         show this help\n\n"
 		   "PINs are never taken from the command line or the environment.\n"
 		   "Exit status: 0 done, 1 failed (or no card with a PIN), 2 bad command line\n"
-		   "or unusable PIN input, 4 no pcscd, 5 wrong PIN/PUK, 6 PIN/PUK blocked.\n"
+		   "or unusable PIN input, 4 no pcscd, 5 wrong PIN/PUK, 6 PIN/PUK blocked\n"
+		   "(a PIN entry cancelled or timed out on the keypad: 1).\n"
 		   "Example: santecard pin verify --pin-fd 3 3<<<\"$PIN\"\n");
 }
 
@@ -210,8 +215,11 @@ static int do_status(struct target *t, const struct pin_opts *o)
 	stc_rv rv = stc_token_pin_info(t->tok, STC_PIN_PUK, &puk);
 	int has_puk = rv == STC_OK;
 
+	stc_pinpad_info pp = { 0, 0 };
+
 	if (rv != STC_OK && rv != STC_ERR_NOT_SUPPORTED)
 		return tool_fail(rv, "reading the PUK's state");
+	(void)stc_card_pinpad(t->card, &pp);   /* a reader that cannot tell: no keypad */
 	if (o->json) {
 		printf("{\"reader\":");
 		out_json_string(stdout, t->reader);
@@ -223,13 +231,16 @@ static int do_status(struct target *t, const struct pin_opts *o)
 			printf(",\"puk\":");
 			print_info_json(&puk, 1);
 		}
-		printf("}\n");
+		printf(",\"keypad\":{\"verify\":%s,\"change\":%s}}\n",
+		       pp.verify ? "true" : "false", pp.modify ? "true" : "false");
 		return EXIT_OK;
 	}
 	printf("Reader: %s\nCard:   %s\n", t->reader, stc_token_description(t->tok));
 	print_info_human("PIN:", &t->pin, 0);
 	if (has_puk)
 		print_info_human("PUK:", &puk, 1);
+	printf("Keypad: %s\n", pp.verify && pp.modify ? "yes (verify, change)" :
+				pp.verify ? "yes (verify)" : "no");
 	if (t->pin.blocked)
 		printf("The PIN is blocked: unblock it with the PUK (santecard pin unblock).\n");
 	return EXIT_OK;
@@ -395,6 +406,69 @@ static int do_secret(struct target *t, const struct pin_opts *o, struct pin_sour
 	return EXIT_ERROR;
 }
 
+/* ------------------------------------------------------------ the keypad */
+
+/* do_keypad: the keypad cannot do it for this card, and it was not asked for */
+#define KEYPAD_FALLBACK (-100)
+
+/* 1: type on the reader's keypad, 0: not, -1: asked for and there is none. */
+static int use_keypad(struct target *t, const struct pin_opts *o)
+{
+	stc_pinpad_info pi = { 0, 0 };
+	stc_rv rv;
+	int has;
+
+	if (o->keypad == 0 || o->pin_fd >= 0)
+		return 0;
+	rv = stc_card_pinpad(t->card, &pi);
+	has = rv == STC_OK && (o->sub == SUB_VERIFY ? pi.verify : pi.modify);
+	if (!has && o->keypad == 1) {
+		fprintf(stderr, "%s: the reader '%s' has no keypad for this%s%s\n", tool_name,
+			t->reader, rv == STC_OK ? "" : ": ", rv == STC_OK ? "" : stc_strerror(rv));
+		return -1;
+	}
+	return has;
+}
+
+static int do_keypad(struct target *t, const struct pin_opts *o)
+{
+	int left = -1, code;
+	stc_rv rv;
+
+	if (o->sub == SUB_VERIFY) {
+		printf("Type the PIN on the reader's keypad, then OK.\n");
+		fflush(stdout);
+		rv = stc_token_pin_verify_pinpad(t->tok, &left);
+	} else {
+		printf("On the reader's keypad: the current PIN, the new PIN, the new PIN again.\n");
+		fflush(stdout);
+		rv = stc_token_pin_change_pinpad(t->tok, &left);
+	}
+	if (rv == STC_ERR_NOT_SUPPORTED && o->keypad < 0)
+		return KEYPAD_FALLBACK;
+	if (rv == STC_ERR_NOT_SUPPORTED) {
+		fprintf(stderr, "%s: the keypad cannot %s this card's PIN (its PKCS#15 entry has "
+			"no fixed PIN block): use --no-pinpad\n", tool_name,
+			o->sub == SUB_VERIFY ? "verify" : "change");
+		return EXIT_ERROR;
+	}
+	if (rv == STC_ERR_CANCELLED || rv == STC_ERR_TIMEOUT) {
+		fprintf(stderr, "%s: PIN entry %s on the keypad; nothing was sent to the card\n",
+			tool_name, rv == STC_ERR_CANCELLED ? "cancelled" : "timed out");
+		return EXIT_ERROR;
+	}
+	if (rv == STC_ERR_INVALID_ARGS) {
+		fprintf(stderr, "%s: the reader refused the entry (%s, or the new PINs differ)\n",
+			tool_name, "wrong length");
+		return EXIT_USAGE;
+	}
+	code = report(rv, left, 0, &t->pin,
+		      o->sub == SUB_VERIFY ? "verifying the PIN" : "changing the PIN");
+	if (code == EXIT_OK)
+		printf(o->sub == SUB_VERIFY ? "PIN verified.\n" : "PIN changed.\n");
+	return code;
+}
+
 /* ------------------------------------------------------------ command line */
 
 static int parse_fd(const char *s, int *fd)
@@ -417,11 +491,13 @@ int cmd_pin(int argc, char **argv)
 		{ "reader", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pin-fd", required_argument, NULL, 'F' },
+		{ "pinpad", no_argument, NULL, 'P' },
+		{ "no-pinpad", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const subs[] = { "status", "verify", "change", "unblock" };
-	struct pin_opts o = { .pin_fd = -1 };
+	struct pin_opts o = { .pin_fd = -1, .keypad = -1 };
 	struct pin_source src = { .fd = -1, .pin_fd = -1 };
 	struct pin_secrets *secrets = NULL;
 	struct target t = { .card = NULL };
@@ -462,6 +538,8 @@ int cmd_pin(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'P': o.keypad = 1; break;
+		case 'N': o.keypad = 0; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
 			tool_usage_error("unknown option, or an option without its value");
@@ -476,6 +554,10 @@ int cmd_pin(int argc, char **argv)
 	}
 	if (o.sub == SUB_STATUS && o.pin_fd >= 0) {
 		tool_usage_error("--pin-fd goes with verify, change and unblock");
+		return EXIT_USAGE;
+	}
+	if (o.keypad == 1 && (o.pin_fd >= 0 || (o.sub != SUB_VERIFY && o.sub != SUB_CHANGE))) {
+		tool_usage_error("--pinpad goes with verify and change, without --pin-fd");
 		return EXIT_USAGE;
 	}
 	if (o.sub != SUB_STATUS && o.json) {
@@ -509,6 +591,23 @@ int cmd_pin(int argc, char **argv)
 		goto out;
 	}
 	was_verified = t.pin.verified;
+	if (o.sub == SUB_VERIFY || o.sub == SUB_CHANGE) {
+		int k = use_keypad(&t, &o);
+
+		if (k < 0) {
+			code = EXIT_ERROR;
+			target_close(&t, 0);
+			goto out;
+		}
+		if (k) {
+			code = do_keypad(&t, &o);
+			if (code != KEYPAD_FALLBACK) {
+				target_close(&t, code == EXIT_OK && !was_verified);
+				goto out;
+			}
+			printf("The reader's keypad cannot do this for this card: type the PINs here.\n");
+		}
+	}
 	secrets = pin_secrets_acquire();
 	if (o.pin_fd < 0 && pin_source_open(&src, -1) != 0) {
 		code = EXIT_USAGE;

@@ -6,7 +6,8 @@
  * sign:LABEL:HASH:IN:OUT (HASH none|sha1|sha256; IN the data, OUT the
  * signature), msign:LABEL:HASH:IN:OUT:CHUNK (stc_token_sign_init, updates of
  * CHUNK bytes, final), decipher:LABEL:IN:OUT, random:N, cps2ter (the CPS2ter
- * volet's list; read: finds those labels too). One line of output per
+ * volet's list; read: finds those labels too), keypad (the reader's pinpad
+ * features), kverify and kchange (PIN on the keypad). One line of output per
  * step; exit status 1 if a step failed unexpectedly. Test PINs on the command
  * line: a test tool only.
  */
@@ -210,6 +211,21 @@ static int step_old(stc_token *tok, char *s)
 			return 1;
 		fclose(f);
 		stc_free(data, len);
+		return 0;
+	}
+	if (!strcmp(s, "keypad")) {
+		stc_pinpad_info pi = { -1, -1 };
+
+		rv = stc_card_pinpad(stc_token_card(tok), &pi);
+		printf("keypad: %s %d %d\n", stc_rv_name(rv), pi.verify, pi.modify);
+		return 0;
+	}
+	if (!strcmp(s, "kverify") || !strcmp(s, "kchange")) {
+		int left = -1;
+
+		rv = s[1] == 'v' ? stc_token_pin_verify_pinpad(tok, &left)
+				 : stc_token_pin_change_pinpad(tok, &left);
+		printf("%s: %s %d\n", s, stc_rv_name(rv), left);
 		return 0;
 	}
 	if (!strcmp(s, "holder")) {

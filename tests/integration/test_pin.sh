@@ -45,6 +45,10 @@ check "status exits 0" test "$rc" = 0
 check "status: the CPS's reader" grep -qx "Reader: $R0" "$T/out"
 check "status: PIN 3 of 3 tries" grep -qx 'PIN:    3 of 3 tries left, not verified (4 to 8 digits)' "$T/out"
 check "status: PUK 10 tries, 100 uses" grep -qx 'PUK:    10 of 10 tries left, 100 uses left (4 to 8 digits)' "$T/out"
+check "status: vpcd has no keypad" grep -qx 'Keypad: no' "$T/out"
+pin verify --pinpad
+check "verify --pinpad on a reader without keypad: exit 1" test "$rc" = 1
+check "verify --pinpad: says there is no keypad" grep -q 'has no keypad' "$T/err"
 status_json
 check "status --json exits 0" test "$rc" = 0
 check "status --json: the whole object" $PY - "$T/status.json" <<'PYEOF'
@@ -54,7 +58,8 @@ assert d == {"reader": "Virtual PCD 00 00", "card": "CPS3 (contact)",
              "pin": {"tries_left": 3, "max_tries": 3, "verified": False, "blocked": False,
                      "min_length": 4, "max_length": 8},
              "puk": {"tries_left": 10, "max_tries": 10, "uses_left": 100, "blocked": False,
-                     "min_length": 4, "max_length": 8}}, d
+                     "min_length": 4, "max_length": 8},
+             "keypad": {"verify": False, "change": False}}, d
 PYEOF
 
 # -- verify: right PIN, wrong PIN, right PIN again

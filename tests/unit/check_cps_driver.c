@@ -529,6 +529,157 @@ START_TEST(cps2ter_bad_fci_and_short_read)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the keypad */
+
+/* A scripted pinpad reader: the feature list, then each structure expected
+ * (hex) and the reader's answer. */
+struct keypad {
+	const char *features;       /* answer to CM_IOCTL_GET_FEATURE_REQUEST, hex */
+	const char *want[4];        /* structures expected, in order */
+	const char *answer[4];      /* what the reader answers to each */
+	size_t next;
+	unsigned long codes[4];
+};
+
+static struct keypad *kp;
+
+static stc_rv kp_control(void *io, unsigned long code, const uint8_t *in, size_t in_len,
+			 uint8_t *out, size_t *out_len)
+{
+	uint8_t want[128];
+	size_t n;
+
+	(void)io;
+	if (code == 0x42000D48) {   /* CM_IOCTL_GET_FEATURE_REQUEST */
+		if (!kp->features)
+			return STC_ERR_NOT_SUPPORTED;
+		*out_len = hex(kp->features, out, *out_len);
+		return STC_OK;
+	}
+	ck_assert_msg(kp->next < 4 && kp->want[kp->next], "unexpected control #%zu", kp->next);
+	kp->codes[kp->next] = code;
+	n = hex(kp->want[kp->next], want, sizeof(want));
+	ck_assert_msg(in_len == n && !memcmp(in, want, n), "structure #%zu differs", kp->next);
+	*out_len = hex(kp->answer[kp->next], out, *out_len);
+	kp->next++;
+	return STC_OK;
+}
+
+static stc_token *open_keypad_token(struct canned *c, stc_card **card)
+{
+	uint8_t atr[STC_ATR_MAX];
+	stc_transport t = { .transmit = canned_xmit, .io = c, .atr = atr,
+			    .atr_len = hex(CPS3_ATR, atr, sizeof(atr)), .protocol = STC_PROTO_T0,
+			    .name = "r-keypad", .control = kp_control };
+	stc_token *tok;
+
+	ck_assert_int_eq(stc_card_from_transport(&t, card), STC_OK);
+	ck_assert_int_eq(stc_token_open(*card, &tok), STC_OK);
+	return tok;
+}
+
+#define FEATURES "06 04 42 33 00 06 07 04 42 33 00 07"
+/* PIN_VERIFY_STRUCTURE for the CPS3's unpadded ASCII PIN: bytes, ASCII, block
+ * 0 (variable), min 4 max 8, OK key, French, ulDataLength 5, 00 20 00 01 00 */
+#define VERIFY_VAR "00 00 82 00 00 08 04 02 01 0C 04 00 00 00 00 05 00 00 00 00 20 00 01 00"
+
+START_TEST(keypad_verify_structure_and_answers)
+{
+	struct keypad k = { FEATURES,
+		{ VERIFY_VAR, VERIFY_VAR, VERIFY_VAR, VERIFY_VAR },
+		{ "90 00", "63 C1", "64 01", "6B 80" }, 0, { 0 } };
+	struct canned c = SCRIPT(LISTING, AODF_READ);
+	stc_card *card;
+	stc_token *tok;
+	stc_pinpad_info pi;
+	int tries = 7;
+
+	kp = &k;
+	tok = open_keypad_token(&c, &card);
+	ck_assert_int_eq(stc_card_pinpad(card, &pi), STC_OK);
+	ck_assert_int_eq(pi.verify, 1);
+	ck_assert_int_eq(pi.modify, 1);
+	ck_assert_int_eq(stc_token_pin_verify_pinpad(tok, &tries), STC_OK);
+	ck_assert_uint_eq(k.codes[0], 0x42330006);
+	ck_assert_int_eq(stc_token_pin_verify_pinpad(tok, &tries), STC_ERR_PIN_INCORRECT);
+	ck_assert_int_eq(tries, 1);
+	ck_assert_int_eq(stc_token_pin_verify_pinpad(tok, &tries), STC_ERR_CANCELLED);
+	ck_assert_int_eq(stc_token_pin_verify_pinpad(tok, &tries), STC_ERR_INVALID_ARGS);
+	/* an unpadded PIN cannot be changed on the keypad: nothing asked */
+	ck_assert_int_eq(stc_token_pin_change_pinpad(tok, &tries), STC_ERR_NOT_SUPPORTED);
+	ck_assert_uint_eq(k.next, 4);
+	ck_assert_uint_eq(c.next, c.n);
+	stc_token_close(tok);
+	stc_disconnect(card, 0);
+}
+END_TEST
+
+/* The same card with a padded PIN (needs-padding, stored length 8, pad FF). */
+#define AODF_PADDED_READ { SEL("50 03"), OK, STC_OK }, { READ0, \
+	"30 2F 30 11 0C 0C 43 6F 64 65 20 70 6F 72 74 65 75 72 04 01 02 30 03 04 01 01 " \
+	"A1 15 30 13 03 02 02 0C 0A 01 01 02 01 04 02 01 08 02 01 08 80 01 01 30 31 30 13 0C 11 " \
+	"43 6F 64 65 20 64 65 20 64 65 62 6C 6F 63 61 67 65 30 03 04 01 02 A1 15 30 13 03 02 01 " \
+	"0A 0A 01 01 02 01 04 02 01 08 02 01 08 80 01 02 62 82", STC_OK }
+#define VERIFY_PAD "00 00 82 08 00 08 04 02 01 0C 04 00 00 00 00 0D 00 00 00 " \
+	"00 20 00 01 08 FF FF FF FF FF FF FF FF"
+/* PIN_MODIFY_STRUCTURE: old block at 0, new at 8, confirm, 3 messages */
+#define MODIFY_PAD "00 00 82 08 00 00 08 08 04 01 02 03 0C 04 00 01 02 00 00 00 15 00 00 00 " \
+	"00 24 00 01 10 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF"
+
+START_TEST(keypad_padded_pin_verify_and_change)
+{
+	struct keypad k = { FEATURES, { VERIFY_PAD, MODIFY_PAD, MODIFY_PAD, NULL },
+		{ "90 00", "90 00", "64 02", NULL }, 0, { 0 } };
+	struct canned c = SCRIPT(LISTING, AODF_PADDED_READ);
+	stc_card *card;
+	stc_token *tok;
+	int tries = 7;
+
+	kp = &k;
+	tok = open_keypad_token(&c, &card);
+	ck_assert_int_eq(stc_token_pin_verify_pinpad(tok, &tries), STC_OK);
+	ck_assert_int_eq(stc_token_pin_change_pinpad(tok, &tries), STC_OK);
+	ck_assert_uint_eq(k.codes[1], 0x42330007);
+	ck_assert_int_eq(stc_token_pin_change_pinpad(tok, &tries), STC_ERR_INVALID_ARGS);
+	ck_assert_uint_eq(k.next, 3);
+	stc_token_close(tok);
+	stc_disconnect(card, 0);
+}
+END_TEST
+
+/* No keypad, a reader without the control, a malformed feature list, a
+ * one-byte answer to the structure. */
+START_TEST(keypad_absent_or_hostile)
+{
+	struct keypad none = { NULL, { NULL }, { NULL }, 0, { 0 } };
+	struct keypad other = { "12 04 42 00 00 01", { NULL }, { NULL }, 0, { 0 } };
+	struct keypad bad = { "06 04 42 33", { NULL }, { NULL }, 0, { 0 } };
+	struct keypad shortans = { FEATURES, { VERIFY_VAR }, { "90" }, 0, { 0 } };
+	struct keypad *all[] = { &none, &other, &bad, &shortans };
+	stc_rv want[] = { STC_ERR_NOT_SUPPORTED, STC_ERR_NOT_SUPPORTED, STC_ERR_INVALID_DATA,
+			  STC_ERR_PROTOCOL };
+
+	for (size_t i = 0; i < 4; i++) {
+		struct canned c = SCRIPT(LISTING, AODF_READ);
+		stc_card *card;
+		stc_token *tok;
+		stc_pinpad_info pi = { 7, 7 };
+		int tries = 7;
+
+		kp = all[i];
+		tok = open_keypad_token(&c, &card);
+		ck_assert_int_eq(stc_token_pin_verify_pinpad(tok, &tries), want[i]);
+		ck_assert_int_eq(tries, -1);
+		if (i < 2) {
+			ck_assert_int_eq(stc_card_pinpad(card, &pi), STC_OK);
+			ck_assert_int_eq(pi.verify, 0);
+		}
+		stc_token_close(tok);
+		stc_disconnect(card, 0);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cps_driver");
@@ -553,6 +704,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, cps2ter_list_and_read);
 	tcase_add_test(tc, cps2ter_absent_volet);
 	tcase_add_test(tc, cps2ter_bad_fci_and_short_read);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("keypad");
+	tcase_add_test(tc, keypad_verify_structure_and_answers);
+	tcase_add_test(tc, keypad_padded_pin_verify_and_change);
+	tcase_add_test(tc, keypad_absent_or_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }
