@@ -9,7 +9,9 @@
 #   (c) the same with STC_NO_CACHE=1 (the library before the cache);
 #   (d) a carte Vitale just inserted to its identity read (santecard status);
 #   (e) (b) with the authentication key (RSA-PKCS of 35 bytes: INTERNAL
-#       AUTHENTICATE), the flow bench/run-opensc-cps3.sh measures for OpenSC.
+#       AUTHENTICATE), the flow bench/run-opensc-cps3.sh measures for OpenSC;
+#   (f) (b) with the SHA-256 hash computed by the caller (its DigestInfo:
+#       PKCS#11 CKM_RSA_PKCS, what OpenSSL and NSS send): MSE SET DST + PSO CDS.
 # Each run is one process (tests/integration/cps_token_tool, santecard),
 # started 0.5 s after the card is re-inserted (a fresh card session); APDUs are
 # counted in pcscd's debug log. Not part of make check: `make bench-token`.
@@ -75,5 +77,11 @@ run 0 "(c) CPS inserted -> first signature, no cache" ':' \
 	env STC_NO_CACHE=1 "$TOOL" "$R0" "${SIGN[@]}"
 run 0 "(e) CPS inserted -> auth signature, warm" ':' \
 	"$TOOL" "$R0" verify:1234 "sign:CPS_PRIV_AUT:none:$T/digestinfo:$T/sig"
+printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20' > "$T/di256"
+openssl dgst -sha256 -binary "$T/msg" >> "$T/di256"
+run 0 "(f) CPS inserted -> signature of a hash, warm" ':' \
+	"$TOOL" "$R0" verify:1234 "sign:CPS_PRIV_SIG:none:$T/di256:$T/sig"
+openssl dgst -sha256 -verify <(openssl x509 -inform DER -in "$SANTECARD_PKI_DIR/cps-doctor/sign.crt.der" -pubkey -noout) \
+	-signature "$T/sig" "$T/msg" > /dev/null || echo "(f): the signature does not verify"
 run 1 "(d) Vitale inserted -> identity read" ':' santecard status --reader "$R1"
 grep -q 'Vitale\|beneficiar\|NIR' "$T/out" || { echo "(d): no identity in"; cat "$T/out"; }
