@@ -1,0 +1,475 @@
+/* ifd_nfc.c - santecard's pcsc-lite IFD handler (v3) for NFC readers, over
+ * libnfc: ISO/IEC 14443-4 cards of type A and B appear as PC/SC cards with
+ * the PC/SC part 3 ATR (nfc_atr.c).
+ *
+ * pcscd loads it from reader.conf: DEVICENAME is the libnfc connection string
+ * (pn532_uart:/dev/ttyUSB0, pn53x_usb:, ...; "auto" or empty: libnfc's default
+ * device). One reader per channel, one slot; up to NFC_MAX_READERS readers.
+ *
+ * Card life: pcscd polls IFDHICCPresence (every 400 ms: no event thread). With
+ * no card we try to select one (type A, then B; other technologies and cards
+ * that are not ISO 14443-4 are ignored); with one we ask libnfc whether it is
+ * still there. Power up builds the ATR of the selected card, reset deselects
+ * and selects it again (the card starts afresh), power down deselects it.
+ * Once the reader itself stops answering, every call returns
+ * IFD_NO_SUCH_DEVICE. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <nfc/nfc.h>
+
+#include <debuglog.h>
+#include <ifdhandler.h>
+#include <reader.h>
+
+#include "nfc_atr.h"
+
+#define NFC_MAX_READERS 8
+
+struct reader {
+	bool open;
+	bool gone;		/* the reader stopped answering: for good */
+	nfc_context *ctx;
+	nfc_device *dev;
+	char name[256];		/* DEVICENAME, for messages */
+	bool have_target;	/* a card is selected */
+	nfc_target target;
+	bool powered;		/* pcscd powered it (we built its ATR) */
+	uint8_t atr[NFC_ATR_MAX];
+	size_t atr_len;
+	int timeout_ms;		/* for a transceive with this card */
+};
+
+static struct reader readers[NFC_MAX_READERS];
+/* pcscd serialises calls per reader already (TAG_IFD_THREAD_SAFE 0); this
+ * guards the table against channel open/close from other threads. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const nfc_modulation modulations[] = {
+	{ .nmt = NMT_ISO14443A, .nbr = NBR_106 },
+	{ .nmt = NMT_ISO14443B, .nbr = NBR_106 },
+};
+
+/* The reader of Lun, locked; NULL (nothing locked) for a bad Lun or a closed
+ * channel. Slot numbers other than 0 do not exist. */
+static struct reader *reader_of(DWORD Lun)
+{
+	size_t i = Lun >> 16;
+	struct reader *r;
+
+	if (i >= NFC_MAX_READERS || (Lun & 0xFFFF) != 0)
+		return NULL;
+	r = &readers[i];
+	pthread_mutex_lock(&lock);
+	if (!r->open) {
+		pthread_mutex_unlock(&lock);
+		return NULL;
+	}
+	return r;
+}
+
+static void release(struct reader *r)
+{
+	(void)r;
+	pthread_mutex_unlock(&lock);
+}
+
+static void forget_card(struct reader *r)
+{
+	r->have_target = false;
+	r->powered = false;
+	r->atr_len = 0;
+}
+
+/* After a failed exchange: is the reader still there? Switching the field on
+ * (it is on already) costs one command and touches no card. */
+static bool reader_alive(struct reader *r)
+{
+	if (r->gone)
+		return false;
+	if (nfc_device_set_property_bool(r->dev, NP_ACTIVATE_FIELD, true) < 0) {
+		Log3(PCSC_LOG_ERROR, "NFC reader %s does not answer any more: %s", r->name,
+		     nfc_strerror(r->dev));
+		r->gone = true;
+		forget_card(r);
+	}
+	return !r->gone;
+}
+
+static bool is_iso14443_4(const nfc_target *t)
+{
+	if (t->nm.nmt == NMT_ISO14443A)
+		return (t->nti.nai.btSak & 0x20) && t->nti.nai.szAtsLen > 0;
+	if (t->nm.nmt == NMT_ISO14443B)
+		return t->nti.nbi.abtProtocolInfo[1] & 0x01;
+	return false;
+}
+
+/* Builds the ATR and the transceive timeout of the selected card. */
+static bool describe_target(struct reader *r)
+{
+	const nfc_target *t = &r->target;
+	unsigned fwi;
+
+	if (t->nm.nmt == NMT_ISO14443A) {
+		r->atr_len = nfc_atr_type_a(t->nti.nai.abtAts, t->nti.nai.szAtsLen, r->atr,
+					    sizeof(r->atr));
+		fwi = nfc_fwi_type_a(t->nti.nai.abtAts, t->nti.nai.szAtsLen);
+	} else {
+		r->atr_len = nfc_atr_type_b(t->nti.nbi.abtApplicationData,
+					    t->nti.nbi.abtProtocolInfo,
+					    t->nti.nbi.ui8CardIdentifier >> 4, r->atr, sizeof(r->atr));
+		fwi = nfc_fwi_type_b(t->nti.nbi.abtProtocolInfo);
+	}
+	/* The chip handles WTX itself: allow the largest extension (59 x FWT),
+	 * plus the serial line, within 2..30 s. */
+	r->timeout_ms = (int)nfc_fwt_ms(fwi) * 59 + 1000;
+	if (r->timeout_ms > 30000)
+		r->timeout_ms = 30000;
+	if (r->timeout_ms < 2000)
+		r->timeout_ms = 2000;
+	return r->atr_len > 0;
+}
+
+/* Looks for an ISO 14443-4 card: 1 found (selected), 0 none, -1 the reader
+ * is gone. */
+static int select_card(struct reader *r)
+{
+	nfc_target t;
+
+	forget_card(r);
+	for (size_t i = 0; i < sizeof(modulations) / sizeof(modulations[0]); i++) {
+		int res = nfc_initiator_select_passive_target(r->dev, modulations[i], NULL, 0, &t);
+
+		if (res < 0 && !reader_alive(r))
+			return -1;
+		if (res <= 0)
+			continue;
+		if (!is_iso14443_4(&t)) {
+			nfc_initiator_deselect_target(r->dev);
+			continue;
+		}
+		r->target = t;
+		r->have_target = true;
+		return 1;
+	}
+	return 0;
+}
+
+RESPONSECODE IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
+{
+	size_t i = Lun >> 16;
+	struct reader *r;
+	const char *conn = DeviceName;
+
+	if (i >= NFC_MAX_READERS || !DeviceName)
+		return IFD_COMMUNICATION_ERROR;
+	r = &readers[i];
+	pthread_mutex_lock(&lock);
+	if (r->open) {
+		pthread_mutex_unlock(&lock);
+		return IFD_COMMUNICATION_ERROR;
+	}
+	snprintf(r->name, sizeof(r->name), "%s", DeviceName);
+	if (!conn[0] || strcmp(conn, "auto") == 0)
+		conn = NULL;
+	nfc_init(&r->ctx);
+	if (!r->ctx) {
+		Log1(PCSC_LOG_CRITICAL, "libnfc initialisation failed");
+		pthread_mutex_unlock(&lock);
+		return IFD_COMMUNICATION_ERROR;
+	}
+	r->dev = nfc_open(r->ctx, conn);
+	if (!r->dev || nfc_initiator_init(r->dev) < 0 ||
+	    nfc_device_set_property_bool(r->dev, NP_INFINITE_SELECT, false) < 0 ||
+	    nfc_device_set_property_bool(r->dev, NP_AUTO_ISO14443_4, true) < 0 ||
+	    nfc_device_set_property_bool(r->dev, NP_EASY_FRAMING, true) < 0) {
+		Log3(PCSC_LOG_ERROR, "cannot open NFC reader %s: %s", r->name,
+		     r->dev ? nfc_strerror(r->dev) : "no such device");
+		if (r->dev)
+			nfc_close(r->dev);
+		nfc_exit(r->ctx);
+		r->dev = NULL;
+		r->ctx = NULL;
+		pthread_mutex_unlock(&lock);
+		return IFD_COMMUNICATION_ERROR;
+	}
+	Log3(PCSC_LOG_INFO, "NFC reader %s: %s", r->name, nfc_device_get_name(r->dev));
+	r->open = true;
+	r->gone = false;
+	forget_card(r);
+	pthread_mutex_unlock(&lock);
+	return IFD_SUCCESS;
+}
+
+RESPONSECODE IFDHCreateChannel(DWORD Lun, DWORD Channel)
+{
+	char auto_name[] = "auto";
+
+	(void)Channel;		/* no channel numbers: libnfc's default device */
+	return IFDHCreateChannelByName(Lun, auto_name);
+}
+
+RESPONSECODE IFDHCloseChannel(DWORD Lun)
+{
+	struct reader *r = reader_of(Lun);
+
+	if (!r)
+		return IFD_COMMUNICATION_ERROR;
+	if (r->have_target && !r->gone)
+		nfc_initiator_deselect_target(r->dev);
+	nfc_close(r->dev);
+	nfc_exit(r->ctx);
+	r->dev = NULL;
+	r->ctx = NULL;
+	r->open = false;
+	forget_card(r);
+	release(r);
+	return IFD_SUCCESS;
+}
+
+static RESPONSECODE put_bytes(PDWORD Length, PUCHAR Value, const void *src, size_t n)
+{
+	if (*Length < n) {
+		*Length = 0;
+		return IFD_ERROR_INSUFFICIENT_BUFFER;
+	}
+	memcpy(Value, src, n);
+	*Length = (DWORD)n;
+	return IFD_SUCCESS;
+}
+
+RESPONSECODE IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
+{
+	struct reader *r = reader_of(Lun);
+	RESPONSECODE rv = IFD_SUCCESS;
+	uint8_t one;
+
+	if (!r)
+		return IFD_COMMUNICATION_ERROR;
+	if (r->gone) {
+		release(r);
+		return IFD_NO_SUCH_DEVICE;
+	}
+	switch (Tag) {
+	case TAG_IFD_ATR:
+	case SCARD_ATTR_ATR_STRING:
+		rv = put_bytes(Length, Value, r->atr, r->powered ? r->atr_len : 0);
+		break;
+	case TAG_IFD_SLOTS_NUMBER:
+		one = 1;
+		rv = put_bytes(Length, Value, &one, 1);
+		break;
+	case TAG_IFD_SIMULTANEOUS_ACCESS:
+		one = NFC_MAX_READERS;
+		rv = put_bytes(Length, Value, &one, 1);
+		break;
+	case TAG_IFD_THREAD_SAFE:
+	case TAG_IFD_SLOT_THREAD_SAFE:
+		one = 0;	/* one libnfc device, one exchange at a time */
+		rv = put_bytes(Length, Value, &one, 1);
+		break;
+	case SCARD_ATTR_VENDOR_NAME:
+		rv = put_bytes(Length, Value, PACKAGE_NAME, sizeof(PACKAGE_NAME));
+		break;
+	case SCARD_ATTR_VENDOR_IFD_TYPE: {
+		const char *n = nfc_device_get_name(r->dev);
+
+		rv = put_bytes(Length, Value, n, strlen(n) + 1);
+		break;
+	}
+	default:
+		rv = IFD_ERROR_TAG;
+		break;
+	}
+	release(r);
+	return rv;
+}
+
+RESPONSECODE IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
+{
+	(void)Lun;
+	(void)Tag;
+	(void)Length;
+	(void)Value;
+	return IFD_NOT_SUPPORTED;
+}
+
+RESPONSECODE IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1,
+				       UCHAR PTS2, UCHAR PTS3)
+{
+	(void)Lun;
+	(void)Flags;
+	(void)PTS1;
+	(void)PTS2;
+	(void)PTS3;
+	/* the pseudo-ATR offers T=0 and T=1; on the air it is ISO 14443-4 either way */
+	return (Protocol == SCARD_PROTOCOL_T0 || Protocol == SCARD_PROTOCOL_T1) ?
+	       IFD_SUCCESS : IFD_PROTOCOL_NOT_SUPPORTED;
+}
+
+RESPONSECODE IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
+{
+	struct reader *r = reader_of(Lun);
+	RESPONSECODE rv = IFD_SUCCESS;
+	DWORD cap = AtrLength ? *AtrLength : 0;
+
+	if (AtrLength)
+		*AtrLength = 0;
+	if (!r)
+		return IFD_COMMUNICATION_ERROR;
+	if (r->gone) {
+		release(r);
+		return IFD_NO_SUCH_DEVICE;
+	}
+	switch (Action) {
+	case IFD_POWER_DOWN:
+		if (r->have_target && nfc_initiator_deselect_target(r->dev) < 0 && !reader_alive(r))
+			rv = IFD_NO_SUCH_DEVICE;
+		forget_card(r);
+		break;
+	case IFD_RESET:
+		/* deselect (S(DESELECT)), then select again: a fresh activation */
+		if (r->have_target && nfc_initiator_deselect_target(r->dev) < 0 && !reader_alive(r)) {
+			rv = IFD_NO_SUCH_DEVICE;
+			break;
+		}
+		forget_card(r);
+		/* fall through */
+	case IFD_POWER_UP:
+		if (r->powered)
+			break;
+		if (!r->have_target) {
+			int found = select_card(r);
+
+			if (found < 0) {
+				rv = IFD_NO_SUCH_DEVICE;
+				break;
+			}
+			if (found == 0) {
+				rv = IFD_ERROR_POWER_ACTION;
+				break;
+			}
+		}
+		if (!describe_target(r)) {
+			forget_card(r);
+			rv = IFD_ERROR_POWER_ACTION;
+			break;
+		}
+		r->powered = true;
+		break;
+	default:
+		rv = IFD_NOT_SUPPORTED;
+		break;
+	}
+	if (rv == IFD_SUCCESS && r->powered && Atr && AtrLength) {
+		if (cap < r->atr_len)
+			rv = IFD_ERROR_INSUFFICIENT_BUFFER;
+		else {
+			memcpy(Atr, r->atr, r->atr_len);
+			*AtrLength = (DWORD)r->atr_len;
+		}
+	}
+	release(r);
+	return rv;
+}
+
+RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
+			       DWORD TxLength, PUCHAR RxBuffer, PDWORD RxLength,
+			       PSCARD_IO_HEADER RecvPci)
+{
+	struct reader *r = reader_of(Lun);
+	RESPONSECODE rv = IFD_SUCCESS;
+	DWORD cap = *RxLength;
+	int res;
+
+	*RxLength = 0;
+	if (!r)
+		return IFD_COMMUNICATION_ERROR;
+	if (r->gone) {
+		release(r);
+		return IFD_NO_SUCH_DEVICE;
+	}
+	if (!r->powered) {
+		release(r);
+		return IFD_ICC_NOT_PRESENT;
+	}
+	res = nfc_initiator_transceive_bytes(r->dev, TxBuffer, TxLength, RxBuffer, cap,
+					     r->timeout_ms);
+	if (res < 2) {
+		Log3(PCSC_LOG_ERROR, "NFC reader %s: exchange failed: %s", r->name,
+		     res < 0 ? nfc_strerror(r->dev) : "answer without status word");
+		if (!reader_alive(r))
+			rv = IFD_NO_SUCH_DEVICE;
+		else {
+			/* the card left the field (or broke the protocol): it is gone */
+			forget_card(r);
+			rv = res == NFC_ETIMEOUT ? IFD_RESPONSE_TIMEOUT : IFD_COMMUNICATION_ERROR;
+		}
+	} else {
+		*RxLength = (DWORD)res;
+		if (RecvPci)
+			RecvPci->Protocol = SendPci.Protocol;
+	}
+	release(r);
+	return rv;
+}
+
+RESPONSECODE IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
+			 PUCHAR RxBuffer, DWORD RxLength, LPDWORD pdwBytesReturned)
+{
+	(void)Lun;
+	(void)dwControlCode;
+	(void)TxBuffer;
+	(void)TxLength;
+	(void)RxBuffer;
+	(void)RxLength;
+	if (pdwBytesReturned)
+		*pdwBytesReturned = 0;
+	return IFD_ERROR_NOT_SUPPORTED;
+}
+
+RESPONSECODE IFDHICCPresence(DWORD Lun)
+{
+	struct reader *r = reader_of(Lun);
+	RESPONSECODE rv;
+
+	if (!r)
+		return IFD_COMMUNICATION_ERROR;
+	if (r->gone) {
+		release(r);
+		return IFD_NO_SUCH_DEVICE;
+	}
+	if (r->have_target) {
+		if (nfc_initiator_target_is_present(r->dev, &r->target) == 0) {
+			release(r);
+			return IFD_ICC_PRESENT;
+		}
+		if (!reader_alive(r)) {
+			release(r);
+			return IFD_NO_SUCH_DEVICE;
+		}
+		Log2(PCSC_LOG_DEBUG, "NFC reader %s: card left the field", r->name);
+		forget_card(r);
+		/* reported absent once, even if another card is already there */
+		release(r);
+		return IFD_ICC_NOT_PRESENT;
+	}
+	switch (select_card(r)) {
+	case 1:
+		rv = IFD_ICC_PRESENT;
+		break;
+	case 0:
+		rv = IFD_ICC_NOT_PRESENT;
+		break;
+	default:
+		rv = IFD_NO_SUCH_DEVICE;
+		break;
+	}
+	release(r);
+	return rv;
+}
