@@ -6,19 +6,24 @@
  * (pn532_uart:/dev/ttyUSB0, pn53x_usb:, ...; "auto" or empty: libnfc's default
  * device). One reader per channel, one slot; up to NFC_MAX_READERS readers.
  *
- * Card life: pcscd polls IFDHICCPresence (every 400 ms: no event thread). With
- * no card we try to select one (type A, then B; other technologies and cards
- * that are not ISO 14443-4 are ignored); with one we ask libnfc whether it is
- * still there. Power up builds the ATR of the selected card, reset deselects
+ * Card life: with no card we try to select one (type A, then B; other
+ * technologies and cards that are not ISO 14443-4 are ignored); with one we
+ * ask libnfc whether it is still there. pcscd's event thread runs our polling
+ * function (TAG_IFD_POLLING_THREAD_WITH_TIMEOUT), which looks every
+ * NFC_POLL_MS and returns as soon as the answer differs from what
+ * IFDHICCPresence last reported; a card that left is reported absent once even
+ * if another one is already in the field. Power up builds the ATR of the selected card, reset deselects
  * and selects it again (the card starts afresh), power down deselects it.
  * Once the reader itself stops answering, every call returns
  * IFD_NO_SUCH_DEVICE. */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <nfc/nfc.h>
 
@@ -29,6 +34,8 @@
 #include "nfc_atr.h"
 
 #define NFC_MAX_READERS 8
+/* How often the polling function looks at the field. */
+#define NFC_POLL_MS 50
 
 struct reader {
 	bool open;
@@ -42,12 +49,19 @@ struct reader {
 	uint8_t atr[NFC_ATR_MAX];
 	size_t atr_len;
 	int timeout_ms;		/* for a transceive with this card */
+	bool left;		/* the card left since IFDHICCPresence last said */
+	bool reported;		/* what IFDHICCPresence last said: present */
+	bool stop_polling;
 };
 
 static struct reader readers[NFC_MAX_READERS];
 /* pcscd serialises calls per reader already (TAG_IFD_THREAD_SAFE 0); this
  * guards the table against channel open/close from other threads. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;	/* stops a polling wait */
+
+static RESPONSECODE IFDHPolling(DWORD Lun, int timeout_ms);
+static RESPONSECODE IFDHStopPolling(DWORD Lun);
 
 static const nfc_modulation modulations[] = {
 	{ .nmt = NMT_ISO14443A, .nbr = NBR_106 },
@@ -201,6 +215,7 @@ RESPONSECODE IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 	Log3(PCSC_LOG_INFO, "NFC reader %s: %s", r->name, nfc_device_get_name(r->dev));
 	r->open = true;
 	r->gone = false;
+	r->left = r->reported = r->stop_polling = false;
 	forget_card(r);
 	pthread_mutex_unlock(&lock);
 	return IFD_SUCCESS;
@@ -228,6 +243,7 @@ RESPONSECODE IFDHCloseChannel(DWORD Lun)
 	r->ctx = NULL;
 	r->open = false;
 	forget_card(r);
+	pthread_cond_broadcast(&wake);
 	release(r);
 	return IFD_SUCCESS;
 }
@@ -271,6 +287,22 @@ RESPONSECODE IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Val
 	case TAG_IFD_THREAD_SAFE:
 	case TAG_IFD_SLOT_THREAD_SAFE:
 		one = 0;	/* one libnfc device, one exchange at a time */
+		rv = put_bytes(Length, Value, &one, 1);
+		break;
+	case TAG_IFD_POLLING_THREAD_WITH_TIMEOUT: {
+		RESPONSECODE (*fn)(DWORD, int) = IFDHPolling;
+
+		rv = put_bytes(Length, Value, &fn, sizeof(fn));
+		break;
+	}
+	case TAG_IFD_STOP_POLLING_THREAD: {
+		RESPONSECODE (*fn)(DWORD) = IFDHStopPolling;
+
+		rv = put_bytes(Length, Value, &fn, sizeof(fn));
+		break;
+	}
+	case TAG_IFD_POLLING_THREAD_KILLABLE:
+		one = 0;	/* stopped through IFDHStopPolling instead */
 		rv = put_bytes(Length, Value, &one, 1);
 		break;
 	case SCARD_ATTR_VENDOR_NAME:
@@ -408,6 +440,7 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 		else {
 			/* the card left the field (or broke the protocol): it is gone */
 			forget_card(r);
+			r->left = true;
 			rv = res == NFC_ETIMEOUT ? IFD_RESPONSE_TIMEOUT : IFD_COMMUNICATION_ERROR;
 		}
 	} else {
@@ -433,43 +466,93 @@ RESPONSECODE IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD 
 	return IFD_ERROR_NOT_SUPPORTED;
 }
 
+/* Is there a card? 1 yes, 0 no, -1 the reader is gone. Sets r->left when the
+ * selected card is no longer there. */
+static int probe(struct reader *r)
+{
+	if (r->gone)
+		return -1;
+	if (r->have_target) {
+		if (nfc_initiator_target_is_present(r->dev, &r->target) == 0)
+			return 1;
+		if (!reader_alive(r))
+			return -1;
+		Log2(PCSC_LOG_DEBUG, "NFC reader %s: card left the field", r->name);
+		forget_card(r);
+		r->left = true;
+		return 0;
+	}
+	return select_card(r);
+}
+
 RESPONSECODE IFDHICCPresence(DWORD Lun)
 {
 	struct reader *r = reader_of(Lun);
-	RESPONSECODE rv;
+	int p;
 
 	if (!r)
 		return IFD_COMMUNICATION_ERROR;
-	if (r->gone) {
-		release(r);
-		return IFD_NO_SUCH_DEVICE;
+	p = probe(r);
+	/* a card that left is reported absent once, whatever is there now */
+	if (r->left) {
+		r->left = false;
+		p = p < 0 ? p : 0;
 	}
-	if (r->have_target) {
-		if (nfc_initiator_target_is_present(r->dev, &r->target) == 0) {
-			release(r);
-			return IFD_ICC_PRESENT;
-		}
-		if (!reader_alive(r)) {
-			release(r);
-			return IFD_NO_SUCH_DEVICE;
-		}
-		Log2(PCSC_LOG_DEBUG, "NFC reader %s: card left the field", r->name);
-		forget_card(r);
-		/* reported absent once, even if another card is already there */
-		release(r);
-		return IFD_ICC_NOT_PRESENT;
-	}
-	switch (select_card(r)) {
-	case 1:
-		rv = IFD_ICC_PRESENT;
-		break;
-	case 0:
-		rv = IFD_ICC_NOT_PRESENT;
-		break;
-	default:
-		rv = IFD_NO_SUCH_DEVICE;
-		break;
-	}
+	r->reported = p > 0;
 	release(r);
-	return rv;
+	return p < 0 ? IFD_NO_SUCH_DEVICE : p ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
+}
+
+/* pcscd's event thread: wait until the answer of IFDHICCPresence would change
+ * (or timeout_ms, or IFDHStopPolling), looking every NFC_POLL_MS. IFD_SUCCESS
+ * makes pcscd ask IFDHICCPresence at once. */
+static RESPONSECODE IFDHPolling(DWORD Lun, int timeout_ms)
+{
+	struct reader *r = reader_of(Lun);
+	struct timespec end, next;
+
+	if (!r)
+		return IFD_COMMUNICATION_ERROR;
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (!r->stop_polling && r->open) {
+		int p = probe(r);
+
+		if (p < 0 || r->left || (p > 0) != r->reported)
+			break;
+		clock_gettime(CLOCK_REALTIME, &next);
+		if (next.tv_sec > end.tv_sec || (next.tv_sec == end.tv_sec && next.tv_nsec >= end.tv_nsec))
+			break;
+		next.tv_nsec += NFC_POLL_MS * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		if (next.tv_sec > end.tv_sec || (next.tv_sec == end.tv_sec && next.tv_nsec > end.tv_nsec))
+			next = end;
+		/* the lock is free while we wait: APDUs go through meanwhile */
+		while (!r->stop_polling && pthread_cond_timedwait(&wake, &lock, &next) != ETIMEDOUT)
+			;
+	}
+	r->stop_polling = false;
+	release(r);
+	return IFD_SUCCESS;
+}
+
+static RESPONSECODE IFDHStopPolling(DWORD Lun)
+{
+	size_t i = Lun >> 16;
+
+	if (i >= NFC_MAX_READERS)
+		return IFD_COMMUNICATION_ERROR;
+	pthread_mutex_lock(&lock);
+	readers[i].stop_polling = true;
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&lock);
+	return IFD_SUCCESS;
 }
