@@ -211,6 +211,8 @@ size_t picc_block(struct picc *p, const uint8_t *in, size_t len, uint8_t *out, s
 		if (len < 2 || (in[1] & 0x0F) != p->cid)
 			return 0;		/* for another card */
 		i = 2;
+	} else if (p->cid != 0) {
+		return 0;			/* a card with a CID ignores blocks without */
 	}
 	if ((pcb & 0xE2) == PCB_I) {
 		if (pcb & PCB_NAD)

@@ -6,8 +6,8 @@
  * link and checks them there.
  *
  * Simplifications (docs/NFC.md): no NAD (the byte is skipped), no WTX requests
- * (the simulated card answers at once), a block without a CID is accepted
- * whatever CID the card was given (ISO says ignore it when the CID is not 0).
+ * (the simulated card answers at once), no power level indication in the CID
+ * byte.
  */
 #ifndef SANTECARD_PN532_PICC_H
 #define SANTECARD_PN532_PICC_H

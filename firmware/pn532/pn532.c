@@ -28,9 +28,11 @@ enum {
 #define BRTY_106A 0x00
 #define BRTY_106B 0x03
 /* The RATS the chip sends: FSDI 5 (64 bytes, so long answers come chained)
- * and CID 1 (target 1). */
-#define RATS_PARAM 0x51
-#define CHIP_CID 1
+ * and CID 0. Type B cards get CID 1 in ATTRIB. What libnfc 1.8 sends to check
+ * a card's presence matches: R(NAK) without CID for type A (B2), with CID 1
+ * for type B (BA 01). */
+#define RATS_PARAM 0x50
+#define ATTRIB_CID 1
 
 size_t pn532_atr_historical(const uint8_t *atr, size_t len, uint8_t *out, size_t cap)
 {
@@ -111,7 +113,7 @@ static size_t to_card(struct pn532 *d, uint8_t pcb, const uint8_t *inf, size_t i
 	size_t n;
 
 	blk[0] = (uint8_t)(pcb | 0x08);
-	blk[1] = CHIP_CID;
+	blk[1] = d->picc.cid;
 	if (inf_len)
 		memcpy(blk + 2, inf, inf_len);
 	n = picc_block(&d->picc, blk, inf_len + 2, raw, sizeof(raw));
@@ -211,7 +213,7 @@ static size_t list_type_b(struct pn532 *d, uint8_t afi, uint8_t *out, size_t cap
 
 	if (cap < 16 || (afi != 0x00 && afi != 0x10))	/* AFI 0: all; 1x: transport (ours) */
 		return 0;
-	if (!picc_attrib(&d->picc, 8, CHIP_CID))
+	if (!picc_attrib(&d->picc, 8, ATTRIB_CID))
 		return 0;
 	picc_protocol_info(pi);
 	d->fsc = picc_fs_bytes(pi[1] >> 4);
@@ -225,7 +227,7 @@ static size_t list_type_b(struct pn532 *d, uint8_t afi, uint8_t *out, size_t cap
 	memcpy(out + n, pi, 3);
 	n += 3;
 	out[n++] = 1;			/* ATTRIB_RES length */
-	out[n++] = CHIP_CID;		/* MBLI 0, CID */
+	out[n++] = ATTRIB_CID;		/* MBLI 0, CID */
 	return n;
 }
 

@@ -27,7 +27,7 @@ DEVICENAME   pn532_uart:$NFC_DIR/pn532b
 LIBPATH      $NFC_DRIVER
 CONF
 	# libnfc: no scanning, ever (only the connection strings above are opened)
-	export LIBNFC_AUTO_SCAN=false LIBNFC_INTRUSIVE_SCAN=false LIBNFC_LOG_LEVEL=1
+	export LIBNFC_AUTO_SCAN=false LIBNFC_INTRUSIVE_SCAN=false LIBNFC_LOG_LEVEL=${LIBNFC_LOG_LEVEL:-1}
 	export TESTBED_READER_CONF="$NFC_DIR/reader.conf" NFC_DIR top_builddir
 	"$here/testbed" --cards "none none" "$here/$(basename "$0")"
 	rc=$?

@@ -244,32 +244,35 @@ START_TEST(raw_blocks)
 {
 	cmd("4A 01 00");
 	/* R(NAK) numbered 0 while the card's number is 1: R(ACK) 1 (rule 12) */
-	ck_assert_int_eq(cmd("42 BA 01"), 5);
+	ck_assert_int_eq(cmd("42 BA 00"), 5);
 	ck_assert_uint_eq(out[3], 0xAB);
-	ck_assert_uint_eq(out[4], 0x01);
+	ck_assert_uint_eq(out[4], 0x00);
+	/* without the CID byte too (libnfc's presence check for type A: B2) */
+	ck_assert_int_eq(cmd("42 B2"), 4);
+	ck_assert_uint_eq(out[3], 0xA3);
 	/* an I-block 0 (SELECT): answered by I-block 0 */
-	ck_assert_int_eq(cmd("42 0A 01 00 A4 04 0C 08 F0 53 54 43 54 45 53 54"), 7);
+	ck_assert_int_eq(cmd("42 0A 00 00 A4 04 0C 08 F0 53 54 43 54 45 53 54"), 7);
 	ck_assert_uint_eq(out[3], 0x0A);
 	ck_assert_uint_eq(out[5], 0x90);
 	/* R(NAK) with the card's number now (0): the last block again (rule 11) */
-	ck_assert_int_eq(cmd("42 BA 01"), 7);
+	ck_assert_int_eq(cmd("42 BA 00"), 7);
 	ck_assert_uint_eq(out[3], 0x0A);
 	ck_assert_uint_eq(out[5], 0x90);
 	/* a block for another CID: mute */
 	ck_assert_int_eq(cmd("42 BA 03"), 3);
 	ck_assert_uint_eq(out[2], PN532_ST_TIMEOUT);
 	/* chained I-block: R(ACK) (rule 10) */
-	ck_assert_int_eq(cmd("42 1B 01 80 E0 00 00 02"), 5);
+	ck_assert_int_eq(cmd("42 1B 00 80 E0 00 00 02"), 5);
 	ck_assert_uint_eq(out[3], 0xAB);
-	ck_assert_int_eq(cmd("42 0A 01 AA BB"), 7);
+	ck_assert_int_eq(cmd("42 0A 00 AA BB"), 7);
 	ck_assert_uint_eq(out[3], 0x0A);
-	ck_assert_uint_eq(out[4], 0x01);
+	ck_assert_uint_eq(out[4], 0x00);
 	ck_assert_uint_eq(out[5], 0x61);
 	ck_assert_uint_eq(out[6], 0x02);
 	/* S(DESELECT): echoed, then the card is halted */
-	ck_assert_int_eq(cmd("42 CA 01"), 5);
+	ck_assert_int_eq(cmd("42 CA 00"), 5);
 	ck_assert_uint_eq(out[3], 0xCA);
-	ck_assert_int_eq(cmd("42 BA 01"), 3);
+	ck_assert_int_eq(cmd("42 BA 00"), 3);
 	ck_assert_uint_eq(out[2], PN532_ST_TIMEOUT);
 }
 END_TEST
@@ -292,6 +295,13 @@ START_TEST(list_type_b)
 	ck_assert_uint_eq(out[14], 0x51);		/* FSCI 5, ISO 14443-4 */
 	ck_assert_int_eq(cmd("40 01 00 A4 04 0C 08 F0 53 54 43 54 45 53 54"), 5);
 	ck_assert_uint_eq(out[3], 0x90);
+	/* CID 1 given in ATTRIB: a block without CID is not for this card */
+	ck_assert_int_eq(cmd("42 B2"), 3);
+	ck_assert_uint_eq(out[2], PN532_ST_TIMEOUT);
+	/* libnfc's type B presence check: the last block again (rule 11) */
+	ck_assert_int_eq(cmd("42 BA 01"), 7);
+	ck_assert_uint_eq(out[3], 0x0A);
+	ck_assert_uint_eq(out[4], 0x01);
 	ck_assert_int_eq(cmd("4A 01 03 05"), 3);		/* another family (AFI) */
 	ck_assert_uint_eq(out[2], 0);
 }
