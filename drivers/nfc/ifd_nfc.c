@@ -38,17 +38,17 @@
 #define NFC_POLL_MS 50
 
 struct reader {
-	bool open;
-	bool gone;		/* the reader stopped answering: for good */
 	nfc_context *ctx;
 	nfc_device *dev;
-	char name[256];		/* DEVICENAME, for messages */
-	bool have_target;	/* a card is selected */
-	nfc_target target;
-	bool powered;		/* pcscd powered it (we built its ATR) */
-	uint8_t atr[NFC_ATR_MAX];
-	size_t atr_len;
+	nfc_target target;	/* the selected card (have_target) */
 	int timeout_ms;		/* for a transceive with this card */
+	size_t atr_len;
+	uint8_t atr[NFC_ATR_MAX];
+	char name[256];		/* DEVICENAME, for messages */
+	bool open;
+	bool gone;		/* the reader stopped answering: for good */
+	bool have_target;	/* a card is selected */
+	bool powered;		/* pcscd powered it (we built its ATR) */
 	bool left;		/* the card left since IFDHICCPresence last said */
 	bool reported;		/* what IFDHICCPresence last said: present */
 	bool stop_polling;

@@ -184,7 +184,7 @@ static bool target_ready(const struct pn532 *d)
 static size_t list_type_a(struct pn532 *d, uint8_t *out, size_t cap)
 {
 	size_t n = 0, ats_len = 0;
-	uint8_t ats[32];
+	uint8_t ats[32] = { 0 };
 
 	if (cap < 9 + sizeof(ats))
 		return 0;

@@ -112,7 +112,12 @@ start=$(date +%s)
 "$NFCP" "$RA" "apdu:00 A4 04 0C 00" > "$T/dead.out" 2>&1
 rc=$?
 check "client on the dead reader: an error, not a hang" test "$rc" != 0 -a $(( $(date +%s) - start )) -lt 10
-check "client on the dead reader: PC/SC says why" grep -q '^error: ' "$T/dead.out" || cat "$T/dead.out"
+# pcscd 1.9.9 keeps a reader.conf reader whose driver says IFD_NO_SUCH_DEVICE:
+# connecting fails at power up (SCARD_W_UNPOWERED_CARD), or the reader is
+# reported unavailable / unknown by newer versions
+check "client on the dead reader: PC/SC says why" \
+	grep -Eq '^error: .*\((0x80100067|0x80100017|0x80100069|0x80100009)\)$' "$T/dead.out"
+echo "  (client: $(cat "$T/dead.out"))"
 check "the type B reader still works" \
 	sh -c "santecard apdu --reader '$RB' --raw '00 A4 04 0C 08 F0 53 54 43 54 45 53 54' | grep -q '^< 90 00'"
 
