@@ -38,7 +38,8 @@ size_t nfc_atr_type_a(const uint8_t *ats, size_t ats_len, uint8_t *atr, size_t c
 
 	if (off == 0)
 		return 0;
-	return build(ats + off, ats_len - off, atr, cap);
+	/* the count is 4 bits: a longer ATS gives its first 15 (as ifdnfc) */
+	return build(ats + off, ats_len - off > 15 ? 15 : ats_len - off, atr, cap);
 }
 
 size_t nfc_atr_type_b(const uint8_t app_data[4], const uint8_t protocol_info[3], uint8_t mbli,

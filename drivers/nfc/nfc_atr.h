@@ -1,7 +1,7 @@
 /* nfc_atr.h - the ATR a PC/SC reader gives a contactless ISO 14443-4 card
  * (PC/SC part 3, 3.1.3.2.3): 3B 8n 80 01, n historical bytes, TCK.
  *  - type A: the historical bytes of the ATS (after TL, T0 and the interface
- *    bytes TA, TB, TC that T0 announces), at most 15;
+ *    bytes TA, TB, TC that T0 announces), at most 15 (the first 15 of more);
  *  - type B: the 4 application data bytes of the ATQB, its 3 protocol info
  *    bytes, and MBLI (from the ATTRIB answer) in the high nibble of an 8th.
  * Pure functions: the driver and the unit tests share them. */

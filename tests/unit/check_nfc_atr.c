@@ -45,10 +45,12 @@ START_TEST(type_a_malformed)
 	/* T0 announces TA TB TC but the ATS stops after TA */
 	ck_assert_uint_eq(nfc_atr_type_a((const uint8_t[]){ 0x75, 0x00 }, 2, atr, sizeof(atr)), 0);
 	ck_assert_uint_eq(nfc_atr_type_a(ats, 0, atr, sizeof(atr)), 0);
-	/* 16 historical bytes do not fit in the 4-bit count */
+	/* 16 historical bytes do not fit in the 4-bit count: the first 15 */
 	memset(ats, 0x11, sizeof(ats));
 	ats[0] = 0x00;
-	ck_assert_uint_eq(nfc_atr_type_a(ats, 17, atr, sizeof(atr)), 0);
+	ck_assert_uint_eq(nfc_atr_type_a(ats, 17, atr, sizeof(atr)), 20);
+	ck_assert_uint_eq(atr[1], 0x8F);
+	ck_assert_uint_eq(atr[19], 0x8F ^ 0x80 ^ 0x01 ^ 0x11);	/* 15 x 11 = 11 */
 	/* output too small */
 	ck_assert_uint_eq(nfc_atr_type_a(ats, 3, atr, 6), 0);
 }
