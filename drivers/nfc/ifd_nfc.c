@@ -34,6 +34,8 @@
 #include "nfc_atr.h"
 
 #define NFC_MAX_READERS 8
+/* The largest answer a PN532 carries: 262 bytes (libnfc's frame less status). */
+#define NFC_RAPDU_MAX 262
 /* How often the polling function looks at the field. */
 #define NFC_POLL_MS 50
 
@@ -417,6 +419,7 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 	struct reader *r = reader_of(Lun);
 	RESPONSECODE rv = IFD_SUCCESS;
 	DWORD cap = *RxLength;
+	uint8_t rx[NFC_RAPDU_MAX];
 	int res;
 
 	*RxLength = 0;
@@ -430,9 +433,12 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 		release(r);
 		return IFD_ICC_NOT_PRESENT;
 	}
-	res = nfc_initiator_transceive_bytes(r->dev, TxBuffer, TxLength, RxBuffer, cap,
+	/* into our own buffer: a caller's short buffer is its problem, not the card's */
+	res = nfc_initiator_transceive_bytes(r->dev, TxBuffer, TxLength, rx, sizeof(rx),
 					     r->timeout_ms);
-	if (res < 2) {
+	if (res >= 2 && (DWORD)res > cap) {
+		rv = IFD_ERROR_INSUFFICIENT_BUFFER;
+	} else if (res < 2) {
 		Log3(PCSC_LOG_ERROR, "NFC reader %s: exchange failed: %s", r->name,
 		     res < 0 ? nfc_strerror(r->dev) : "answer without status word");
 		if (!reader_alive(r))
@@ -444,6 +450,7 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 			rv = res == NFC_ETIMEOUT ? IFD_RESPONSE_TIMEOUT : IFD_COMMUNICATION_ERROR;
 		}
 	} else {
+		memcpy(RxBuffer, rx, (size_t)res);
 		*RxLength = (DWORD)res;
 		if (RecvPci)
 			RecvPci->Protocol = SendPci.Protocol;
