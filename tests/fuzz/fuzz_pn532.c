@@ -55,7 +55,7 @@ static void check_answer(const uint8_t *body, const uint8_t *out, int n)
 	pn532_parser_init(&p);
 	for (size_t i = 0; i + 1 < flen; i++)	/* the postamble completes nothing */
 		ev = pn532_parse_byte(&p, frame[i]);
-	if (ev != PN532_FRAME_DATA || p.len != (size_t)n || memcmp(p.body, out, (size_t)n))
+	if (ev != PN532_FRAME_DATA || p.len != (size_t)n || memcmp(p.body, out, (size_t)n) != 0)
 		abort();
 }
 

@@ -146,6 +146,8 @@ int main(int argc, char **argv)
 	      dlsym(h, "IFDHCreateChannel") && dlsym(h, "IFDHSetCapabilities") &&
 	      dlsym(h, "IFDHSetProtocolParameters"));
 	check("nothing else is exported", !dlsym(h, "select_card") && !dlsym(h, "nfc_atr_type_a"));
+	if (!create || !close_ch || !caps || !power || !xmit || !presence || !control_fn)
+		return 99;
 
 	snprintf(bad, sizeof(bad), "pn532_uart:%s.none", argv[2]);
 	check("no such device: channel refused", create(0, bad) != IFD_SUCCESS);
@@ -160,6 +162,8 @@ int main(int argc, char **argv)
 	check("polling function given", caps(0, TAG_IFD_POLLING_THREAD_WITH_TIMEOUT, &len, v) ==
 	      IFD_SUCCESS && len == sizeof(void *));
 	memcpy(&poll_fn, v, sizeof(poll_fn));
+	if (len != sizeof(void *) || !poll_fn)
+		return 99;
 	len = sizeof(v);
 	check("no ATR before power up", caps(0, TAG_IFD_ATR, &len, v) == IFD_SUCCESS && len == 0);
 	len = sizeof(v);
