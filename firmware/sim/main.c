@@ -11,6 +11,7 @@
 #include "profile.h"
 #include "sim/cards.h"
 #include "sim/log.h"
+#include "sim/pn532_pty.h"
 #include "sim/signals.h"
 #include "sim/sim.h"
 
@@ -29,6 +30,7 @@ struct options {
 	bool realistic;           /* --timing realistic */
 	const char *trace;
 	const char *control;
+	const char *pn532;        /* --pn532: a PN532 reader on a pty, not vpcd */
 	bool removed;
 	int verbose;
 };
@@ -53,6 +55,9 @@ static void usage(FILE *f)
 		"  --trace FILE      append every APDU, timestamped, to FILE (PINs masked)\n"
 		"  --control PATH    Unix socket taking the commands insert, remove, status, quit\n"
 		"  --removed         start with the card out of the reader\n"
+		"  --pn532 [a:|b:]PATH  be a PN532 NFC reader on a pseudo-terminal linked at\n"
+		"                    PATH (libnfc pn532_uart:PATH) instead of a vpcd card;\n"
+		"                    the card is ISO 14443-4 type A (default) or B\n"
 		"  -v, --verbose     log connection events; twice: APDUs (PINs masked)\n"
 		"  --list-cards      list the cards and exit\n"
 		"  -h, --help        show this help and exit\n"
@@ -90,7 +95,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_VPCD = 256, OPT_CARD, OPT_CONTROL, OPT_REMOVED, OPT_LIST, OPT_VERSION,
 	       OPT_PROFILE, OPT_PROFILE_DIR, OPT_PKI_DIR, OPT_STATE, OPT_CONTACTLESS,
-	       OPT_TIMING, OPT_TRACE };
+	       OPT_TIMING, OPT_TRACE, OPT_PN532 };
 	static const struct option longopts[] = {
 		{ "vpcd", required_argument, NULL, OPT_VPCD },
 		{ "card", required_argument, NULL, OPT_CARD },
@@ -103,6 +108,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "removed", no_argument, NULL, OPT_REMOVED },
+		{ "pn532", required_argument, NULL, OPT_PN532 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "list-cards", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
@@ -157,6 +163,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_REMOVED:
 			o->removed = true;
+			break;
+		case OPT_PN532:
+			o->pn532 = optarg;
 			break;
 		case 'v':
 			o->verbose++;
@@ -284,7 +293,7 @@ int main(int argc, char **argv)
 		o.control ? ", control " : "", o.control ? o.control : "");
 	if (!o.removed)
 		sim_insert(&s);
-	rc = sim_run(&s);
+	rc = o.pn532 ? pn532_pty_run(&s, o.pn532) : sim_run(&s);
 
 	control_close(&s.control);
 out_signals:
