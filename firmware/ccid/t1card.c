@@ -31,11 +31,13 @@ static uint16_t crc16(const uint8_t *p, size_t n)
 void fw_t1_reset(struct fw_slot *s)
 {
 	uint8_t *cmd = s->t1.cmd;
-	unsigned wtx = s->t1.wtx_cfg;
+	unsigned wtx = s->t1.wtx_cfg, corrupt = s->t1.corrupt;
 
+	/* the test controls survive a reset or resynchronisation */
 	memset(&s->t1, 0, sizeof(s->t1));
 	s->t1.cmd = cmd;
 	s->t1.wtx_cfg = wtx;
+	s->t1.corrupt = corrupt;
 	s->t1.ifsd = 32;
 }
 

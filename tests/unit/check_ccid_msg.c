@@ -553,8 +553,13 @@ START_TEST(test_two_slots_at_once)
 	pthread_t th[2];
 	unsigned i;
 
+	static const uint8_t t0[5] = { 0x11, 0x00, 0x00, 0x0A, 0x00 };
+
 	power_on(0);
 	power_on(1);
+	/* T=0 TPDUs (the card's T=1 is the driver's job, tested above) */
+	ck_assert_int_eq(ccid_set_parameters(dev, 0, 0, t0, sizeof(t0)), IFD_SUCCESS);
+	ck_assert_int_eq(ccid_set_parameters(dev, 1, 0, t0, sizeof(t0)), IFD_SUCCESS);
 	dev->timeout_ms = 5000;
 	for (i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, work, &w[i]), 0);
