@@ -70,6 +70,49 @@ START_TEST(test_plist_names_the_module)
 }
 END_TEST
 
+/* Every reader the bundle claims by VID/PID gets its udev rule. */
+START_TEST(test_udev_rules_cover_the_plist)
+{
+	char path[512], plist[8192], rules[8192];
+	const char *so = strrchr(CCID_BUNDLE_SO, '/'), *p, *q;
+	FILE *f;
+	size_t n;
+	unsigned ids[2][16], count[2] = { 0, 0 }, k, i;
+	const char *keys[2] = { "<key>ifdVendorID</key>", "<key>ifdProductID</key>" };
+
+	snprintf(path, sizeof(path), "%.*s/../Info.plist", (int)(so - CCID_BUNDLE_SO), CCID_BUNDLE_SO);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(plist, 1, sizeof(plist) - 1, f);
+	fclose(f);
+	plist[n] = '\0';
+	f = fopen(CCID_UDEV_RULES, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(rules, 1, sizeof(rules) - 1, f);
+	fclose(f);
+	rules[n] = '\0';
+	for (k = 0; k < 2; k++) {
+		p = strstr(plist, keys[k]);
+		ck_assert_ptr_nonnull(p);
+		q = strstr(p, "</array>");
+		while ((p = strstr(p, "<string>0x")) && p < q && count[k] < 16) {
+			ids[k][count[k]++] = (unsigned)strtoul(p + 8, NULL, 16);
+			p += 8;
+		}
+	}
+	ck_assert_uint_eq(count[0], count[1]);
+	ck_assert_uint_ge(count[0], 4);
+	for (i = 0; i < count[0]; i++) {
+		char rule[96];
+
+		snprintf(rule, sizeof(rule), "ATTR{idVendor}==\"%04x\", ATTR{idProduct}==\"%04x\"",
+			 ids[0][i], ids[1][i]);
+		ck_assert_msg(strstr(rules, rule) != NULL, "no udev rule for %04x:%04x", ids[0][i], ids[1][i]);
+	}
+	ck_assert_ptr_nonnull(strstr(rules, "ENV{ID_USB_INTERFACES}==\"*:0b0000:*\", GROUP=\"pcscd\""));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ccid_load");
@@ -80,6 +123,7 @@ int main(void)
 	tcase_add_test(tc, test_dlopen_resolves_everything);
 	tcase_add_test(tc, test_unknown_device_is_refused);
 	tcase_add_test(tc, test_plist_names_the_module);
+	tcase_add_test(tc, test_udev_rules_cover_the_plist);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
