@@ -12,7 +12,7 @@
 
 #include <PCSC/ifdhandler.h>
 
-#include "ccid_proto.h"
+#include "ccid/ccid_proto.h"
 #include "transport.h"
 
 #define CCID_MAX_SLOTS 8
