@@ -591,6 +591,34 @@ START_TEST(test_card_movement_events)
 }
 END_TEST
 
+START_TEST(test_stop_polling)
+{
+	struct poller p;
+	pthread_t th;
+	RESPONSECODE (*stopper)(DWORD);
+	DWORD n = sizeof(stopper);
+
+	start_level(CCID_FEAT_LEVEL_TPDU, &readertest_card_ops);
+	get_poller(&p, LUN0);
+	p.timeout = 50;
+	poll_thread(&p);
+	ck_assert_int_eq(IFDHGetCapabilities(LUN0, TAG_IFD_STOP_POLLING_THREAD, &n, (PUCHAR)&stopper),
+			 IFD_SUCCESS);
+	p.timeout = 60000;
+	ck_assert_int_eq(pthread_create(&th, NULL, poll_thread, &p), 0);
+	usleep(50000);
+	ck_assert_int_eq(stopper(LUN0), IFD_SUCCESS);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(p.rc, IFD_SUCCESS);
+	ck_assert_double_lt(p.ms, 1500);
+	/* a stop before the wait is not lost */
+	ck_assert_int_eq(stopper(LUN0), IFD_SUCCESS);
+	poll_thread(&p);
+	ck_assert_double_lt(p.ms, 100);
+	stop();
+}
+END_TEST
+
 START_TEST(test_unplug_no_such_device)
 {
 	struct poller p;
@@ -654,6 +682,7 @@ int main(void)
 	tcase_add_test(tc, test_capabilities);
 	tcase_add_test(tc, test_two_slot_reader);
 	tcase_add_test(tc, test_card_movement_events);
+	tcase_add_test(tc, test_stop_polling);
 	tcase_add_test(tc, test_unplug_no_such_device);
 	tcase_add_test(tc, test_open_errors);
 	tcase_set_timeout(tc, 120);
