@@ -545,6 +545,11 @@ RESPONSECODE IFDHICCPresence(DWORD Lun)
 	s = &rd->slot[slot];
 	pthread_mutex_lock(&s->lock);
 	rc = ccid_slot_status(rd->dev, slot, &active);
+	if (rc == IFD_ICC_PRESENT && !active && s->powered) {
+		/* we powered a card and find one unpowered: it was swapped between
+		 * two calls; say "absent" once so pcscd sees the new card */
+		rc = IFD_ICC_NOT_PRESENT;
+	}
 	if (rc == IFD_ICC_NOT_PRESENT) {
 		s->powered = false;
 		s->atr_len = 0;

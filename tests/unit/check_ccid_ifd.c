@@ -587,6 +587,12 @@ START_TEST(test_card_movement_events)
 	ck_assert_int_eq(p.rc, IFD_SUCCESS);
 	ck_assert_double_lt(p.ms, 1000);
 	ck_assert_int_eq(IFDHICCPresence(LUN1), IFD_ICC_PRESENT);
+	/* a card swapped between two presence checks is seen as a removal once */
+	power_up(LUN1, SCARD_PROTOCOL_T1);
+	inproc_remove(0, 1);
+	ck_assert(inproc_insert(0, 1, &readertest_card_ops, cards[1]));
+	ck_assert_int_eq(IFDHICCPresence(LUN1), IFD_ICC_NOT_PRESENT);
+	ck_assert_int_eq(IFDHICCPresence(LUN1), IFD_ICC_PRESENT);
 	stop();
 }
 END_TEST
