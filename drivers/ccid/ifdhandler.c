@@ -463,14 +463,12 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 		}
 		break;
 	default:
-		/* character level: T=1 blocks go through as TPDUs would; T=0
-		 * procedure bytes are not handled (docs/CCID.md) */
+		/* character level: the driver runs T=0's procedure bytes; T=1
+		 * blocks go through as at TPDU level (docs/CCID.md) */
 		if (s->protocol == 1)
 			rc = ccid_t1_transceive(&s->t1, rd->dev, slot, TxBuffer, TxLength, RxBuffer, &n);
-		else {
-			rc = IFD_NOT_SUPPORTED;
-			n = 0;
-		}
+		else
+			rc = ccid_t0_char_transceive(rd->dev, slot, TxBuffer, TxLength, RxBuffer, &n);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (rc != IFD_SUCCESS)

@@ -2,7 +2,7 @@
  * fuzz_ccid.c - libFuzzer target for the CCID driver's reply handling: the
  * message layer (header, bSeq, dwLength, time extension, failure status),
  * APDU-level response chaining, the T=1 block protocol and the interrupt
- * message, all reading replies from the fuzz input; and the reader firmware
+ * message and T=0 at character level, all reading replies from the fuzz input; and the reader firmware
  * core's command parser reading commands from it.
  *
  * Input: byte 0 picks the operation, byte 1 its parameter; the rest is a
@@ -212,10 +212,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 6:
 		rc = ccid_secure(dev, 0, tx, 20, rx, &n);
 		break;
-	default:
+	case 7:
+		if (op & 0x80) {
+			/* case 2 (Le = arg & 0x0F) or case 3 (that many data bytes) */
+			tx[4] = (uint8_t)(arg & 0x0F);
+			rc = ccid_t0_char_transceive(dev, 0, tx, (arg & 0x10) ? 5u : 5u + tx[4], rx, &n);
+			break;
+		}
 		rc = ccid_wait_slot_change(dev, arg & 1, 0);
 		n = 0;
 		break;
+	default:
+		abort();
 	}
 	rc_ok(rc);
 	CHECK(n <= cap);
