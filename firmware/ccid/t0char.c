@@ -26,7 +26,7 @@ static void queue_out(struct fw_slot *s, const uint8_t *b, size_t n)
 static void run(struct fw_slot *s, const uint8_t *data, size_t n, bool case2)
 {
 	struct fw_t0c *t = &s->t0c;
-	uint8_t apdu[5 + 255];
+	uint8_t apdu[5 + 255 + 1];	/* header, Lc, data, and the Le a retry may add */
 	size_t alen = 4, r;
 	size_t le = t->hdr[4] ? t->hdr[4] : 256;
 

@@ -116,7 +116,8 @@ static void firmware(const uint8_t *data, size_t size)
 
 	ccidfw_config_two_slot(&c);
 	c.features = (c.features & ~CCID_FEAT_LEVEL_MASK) |
-		     (size & 1 ? CCID_FEAT_LEVEL_EXT_APDU : CCID_FEAT_LEVEL_TPDU);
+		     (size % 3 == 0 ? CCID_FEAT_LEVEL_EXT_APDU :
+		      size % 3 == 1 ? CCID_FEAT_LEVEL_TPDU : CCID_FEAT_LEVEL_CHAR);
 	c.max_msg = 1024;
 	fw = ccidfw_new(&c);
 	CHECK(fw);
