@@ -1,0 +1,39 @@
+# p11env.sh - what the PKCS#11 client tests and benchmarks share. Source it.
+#
+# P11_MODULE: the module under test. The one switch between santecard's module
+# and Debian's OpenSC (the reference that drives the simulated CPS3 too):
+#   P11_MODULE=opensc | santecard | /path/to/module.so
+# Default: santecard's module from the build tree (P11_DEFAULT below).
+: "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+OPENSC_MODULE=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+SANTECARD_MODULE=$top_builddir/pkcs11/.libs/santecard-pkcs11.so
+P11_DEFAULT=opensc
+case "${P11_MODULE:-$P11_DEFAULT}" in
+opensc) P11_MODULE=$OPENSC_MODULE ;;
+santecard) P11_MODULE=$SANTECARD_MODULE ;;
+esac
+export P11_MODULE OPENSC_MODULE SANTECARD_MODULE
+
+# The simulated cps-doctor card (firmware/profiles/cps-doctor.profile: pin = 1234).
+# Labels are the vendor's (Cryptolib), which OpenSC's PKCS#15 emulation shows too.
+P11_PIN=1234
+P11_AUTH_KEY_LABEL=CPS_PRIV_AUT
+P11_AUTH_CERT_LABEL="Certificat d'Authentification CPS"
+# the same, percent-encoded for pkcs11: URIs (RFC 7512)
+P11_AUTH_KEY_URI="pkcs11:object=CPS_PRIV_AUT;type=private"
+P11_AUTH_CERT_URI="pkcs11:object=Certificat%20d%27Authentification%20CPS;type=cert"
+
+# p11_token_label: the label of the first token the module shows (pkcs11-tool -L),
+# trailing blanks removed.
+p11_token_label() {
+	pkcs11-tool --module "$P11_MODULE" -L 2>/dev/null |
+		sed -n 's/^ *token label *: \(.*[^ ]\) *$/\1/p' | head -1
+}
+
+# p11_need_module: fail with the reason when the module is missing (make builds it:
+# a missing module is a failure, not a skip).
+p11_need_module() {
+	[ -f "$P11_MODULE" ] && return 0
+	echo "FAIL: PKCS#11 module $P11_MODULE not found (make?)"
+	exit 1
+}
