@@ -37,3 +37,11 @@ p11_need_module() {
 	echo "FAIL: PKCS#11 module $P11_MODULE not found (make?)"
 	exit 1
 }
+
+# p11_auth_id MODULE: the CKA_ID (hex) of the authentication certificate, which the
+# private key shares (pkcs11-tool --sign selects keys by --id only).
+p11_auth_id() {
+	pkcs11-tool --module "$1" -O --type cert 2>/dev/null |
+		awk -v l="$P11_AUTH_CERT_LABEL" '$1 == "label:" { sub(/^ *label: */, ""); hit = ($0 == l) }
+			hit && $1 == "ID:" { print $2; exit }'
+}
