@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 	t2 = now_s();
 	mark("loop");
 	if (count > 0)
-		printf("loop_s=%.3f\nsign_per_s=%.1f\n", t2 - t1, (double)count / (t2 - t1));
+		printf("loop_s=%.3f\nsign_per_s=%.2f\n", t2 - t1, (double)count / (t2 - t1));
 	f->C_Logout(s);
 	f->C_CloseSession(s);
 	f->C_Finalize(NULL);

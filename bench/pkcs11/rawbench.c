@@ -22,8 +22,8 @@
 #define MAX_APDUS 64
 
 struct apdu {
-	unsigned char cmd[261];
 	DWORD len;
+	unsigned char cmd[261];
 	unsigned char sw[2];
 };
 
@@ -91,12 +91,13 @@ int main(int argc, char **argv)
 	SCARDHANDLE h;
 	DWORD proto, rlen = 0;
 	char line[1024], pin[32], *readers;
-	unsigned char verify[5 + 16], sw[2];
+	unsigned char verify[5 + 16], sw[2] = { 0, 0 };
 	size_t pinlen;
 	long count;
 	double t0, t1;
 	FILE *f;
-	int txn = getenv("RAW_TRANSACTION") && strcmp(getenv("RAW_TRANSACTION"), "1") == 0;
+	const char *txn_env = getenv("RAW_TRANSACTION");
+	int txn = txn_env && strcmp(txn_env, "1") == 0;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: rawbench APDU-FILE COUNT < PIN\n");
@@ -134,8 +135,10 @@ int main(int argc, char **argv)
 	    SCardConnect(ctx, readers, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
 			 &h, &proto) != SCARD_S_SUCCESS) {
 		fprintf(stderr, "rawbench: cannot connect to the first reader\n");
+		free(readers);
 		return 1;
 	}
+	free(readers);
 	memcpy(verify, "\x00\x20\x00\x01", 4);
 	verify[4] = (unsigned char)pinlen;
 	memcpy(verify + 5, pin, pinlen);
@@ -163,9 +166,8 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	t1 = now_s();
-	printf("apdus_per_sign=%d\nsign_per_s=%.1f\n", napdus, (double)count / (t1 - t0));
+	printf("apdus_per_sign=%d\nsign_per_s=%.2f\n", napdus, (double)count / (t1 - t0));
 	SCardDisconnect(h, SCARD_LEAVE_CARD);
 	SCardReleaseContext(ctx);
-	free(readers);
 	return 0;
 }

@@ -24,8 +24,10 @@ if [ -z "${TESTBED_DIR:-}" ]; then
 	for t in chromium Xvfb xdotool openssl certutil modutil curl opensc-tool; do
 		command -v $t > /dev/null || { echo "SKIP: $t not installed"; exit 77; }
 	done
-	# mount point for the private X socket directory (what any X server creates)
+	# mount points for the private X socket directory and Chromium's private
+	# configuration (what an X server and the chromium package create anyway)
 	mkdir -p -m 1777 /tmp/.X11-unix
+	mkdir -p /etc/chromium
 	exec "$here/../integration/testbed" --cards "cps-doctor none" "$here/$(basename "$0")"
 fi
 . "$here/../integration/lib.sh"
@@ -103,9 +105,12 @@ certutil -A -d "$NSSDB" -n "santecard test root" -t "C,," -i "$PKI/ca/root.crt.p
 check "test root CA trusted in the browser's NSS database" test $? = 0
 # Only the module of the NSS database: no system-wide p11-kit module (OpenSC's)
 # reaches the browser's NSS through p11-kit's proxy.
-mkdir -p "$T/p11-modules"
-cp /usr/share/p11-kit/modules/p11-kit-trust.module "$T/p11-modules/" 2> /dev/null
-mount --bind "$T/p11-modules" /usr/share/p11-kit/modules
+if [ -d /usr/share/p11-kit/modules ]; then
+	mkdir -p "$T/p11-modules"
+	cp /usr/share/p11-kit/modules/p11-kit-trust.module "$T/p11-modules/" 2> /dev/null
+	mount --bind "$T/p11-modules" /usr/share/p11-kit/modules ||
+		fail "cannot hide the system's p11-kit modules"
+fi
 # Chromium's managed policy picks the certificate without the chooser dialog.
 cp -a /etc/chromium "$T/etc-chromium"
 mkdir -p "$T/etc-chromium/policies/managed"
@@ -113,9 +118,9 @@ cat > "$T/etc-chromium/policies/managed/santecard-test.json" <<EOF
 { "AutoSelectCertificateForUrls": [
   "{\"pattern\":\"https://127.0.0.1:$PORT\",\"filter\":{\"ISSUER\":{\"CN\":\"TEST AC IGC-SANTE FORT PERSONNES\"}}}" ] }
 EOF
-mount --bind "$T/etc-chromium" /etc/chromium
+mount --bind "$T/etc-chromium" /etc/chromium || fail "cannot mount a private /etc/chromium"
 # X: a private socket directory, no lock file in the shared /tmp
-mount -t tmpfs -o mode=1777 tmpfs /tmp/.X11-unix
+mount -t tmpfs -o mode=1777 tmpfs /tmp/.X11-unix || fail "cannot mount a private /tmp/.X11-unix"
 Xvfb :42 -nolock -nolisten tcp -screen 0 1280x800x24 > "$T/xvfb.log" 2>&1 &
 pids+=($!)
 export DISPLAY=:42
