@@ -47,11 +47,11 @@ cleanup() {
 	pids=()
 }
 trap cleanup EXIT
-keep=${TESTBED_KEEP_DIR:-/tmp}/santecard-browser.$$
 # fail WHY: screenshot and logs kept, then stop (never a second try)
 fail() {
+	local keep
 	echo "  FAILED: $*"
-	mkdir -p "$keep"
+	keep=$(mktemp -d "${TESTBED_KEEP_DIR:-/tmp}/santecard-browser.XXXXXX")
 	command -v import > /dev/null && DISPLAY=$DISPLAY import -window root "$keep/screen.png" 2> /dev/null
 	cp "$T"/*.log "$T"/server.* "$keep"/ 2> /dev/null
 	echo "  (screenshot and logs in $keep)"
@@ -121,7 +121,9 @@ EOF
 mount --bind "$T/etc-chromium" /etc/chromium || fail "cannot mount a private /etc/chromium"
 # X: a private socket directory, no lock file in the shared /tmp
 mount -t tmpfs -o mode=1777 tmpfs /tmp/.X11-unix || fail "cannot mount a private /tmp/.X11-unix"
-Xvfb :42 -nolock -nolisten tcp -screen 0 1280x800x24 > "$T/xvfb.log" 2>&1 &
+# -noreset: an X server resets when its last client leaves, and refuses connections
+# meanwhile (Chromium then exits with "Missing X server")
+Xvfb :42 -nolock -noreset -nolisten tcp -screen 0 1280x800x24 > "$T/xvfb.log" 2>&1 &
 pids+=($!)
 export DISPLAY=:42
 tb_wait_for xdotool getmouselocation || fail "Xvfb did not start"
@@ -147,6 +149,10 @@ browse() {
 	for _ in $(seq 300); do		# up to 60 s: Chromium's start on a loaded machine
 		W=$(dialog)
 		[ -n "$W" ] && break
+		if ! kill -0 "$cpid" 2> /dev/null; then
+			why="Chromium exited: $(grep -v dbus "$T/chromium.log" | tail -3)"
+			return 1
+		fi
 		sleep 0.2
 	done
 	if [ -z "$W" ]; then
