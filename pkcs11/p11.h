@@ -141,6 +141,9 @@ void p11_pad(CK_UTF8CHAR *dst, size_t len, const char *src);
  * open_tokens (never from C_GetSessionInfo: no APDU there). */
 void p11_slots_refresh(int open_tokens);
 struct p11_slot *p11_slot_get(CK_SLOT_ID id);
+/* The same, refreshing the readers first when the ID is not in the table
+ * (the application may open a session without listing the slots). */
+struct p11_slot *p11_slot_find(CK_SLOT_ID id);
 struct p11_slot *p11_slot_by_reader(const char *reader);
 /* Drop the slot's token: sessions die, objects go. */
 void p11_slot_drop_token(struct p11_slot *slot);

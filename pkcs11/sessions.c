@@ -216,7 +216,7 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 		p11_leave();
 		return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
 	}
-	s = p11_slot_get(slotID);
+	s = p11_slot_find(slotID);
 	if (!s) {
 		p11_leave();
 		return CKR_SLOT_ID_INVALID;
@@ -290,7 +290,7 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 
 	if (rv != CKR_OK)
 		return rv;
-	slot = p11_slot_get(slotID);
+	slot = p11_slot_find(slotID);
 	if (!slot) {
 		p11_leave();
 		return CKR_SLOT_ID_INVALID;

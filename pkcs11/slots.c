@@ -36,6 +36,21 @@ const struct p11_mech *p11_mech_find(CK_MECHANISM_TYPE type)
 	return NULL;
 }
 
+struct p11_slot *p11_slot_find(CK_SLOT_ID id)
+{
+	struct p11_slot *s = p11_slot_get(id);
+
+	if (!s && id > 0 && id < next_slot_id) {
+		/* an ID the application kept from before C_GetSlotList(NULL) */
+		p11_slots_refresh(0);
+		s = p11_slot_get(id);
+	} else if (!s && p11_nslots == 0) {
+		p11_slots_refresh(0);
+		s = p11_slot_get(id);
+	}
+	return s;
+}
+
 struct p11_slot *p11_slot_get(CK_SLOT_ID id)
 {
 	for (size_t i = 0; i < p11_nslots; i++)
@@ -232,7 +247,7 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 		p11_leave();
 		return CKR_ARGUMENTS_BAD;
 	}
-	if (!p11_slot_get(slotID)) {
+	if (!p11_slot_find(slotID)) {
 		p11_leave();
 		return CKR_SLOT_ID_INVALID;
 	}
@@ -259,7 +274,7 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 		p11_leave();
 		return CKR_ARGUMENTS_BAD;
 	}
-	if (!p11_slot_get(slotID)) {
+	if (!p11_slot_find(slotID)) {
 		p11_leave();
 		return CKR_SLOT_ID_INVALID;
 	}
@@ -289,7 +304,7 @@ static int token_has_keys(struct p11_token *t)
 
 static CK_RV slot_token(CK_SLOT_ID id, struct p11_slot **out)
 {
-	struct p11_slot *s = p11_slot_get(id);
+	struct p11_slot *s = p11_slot_find(id);
 
 	if (!s)
 		return CKR_SLOT_ID_INVALID;
