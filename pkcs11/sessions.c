@@ -143,7 +143,6 @@ CK_RV p11_session_error(struct p11_session *s, stc_rv rv)
  * stay (the card did not change). */
 static CK_RV token_reset(struct p11_token *t)
 {
-	const char *reader = stc_card_reader(t->card);
 	struct p11_slot *slot = slot_of(t);
 	stc_card *card;
 	stc_token *tok;
@@ -152,7 +151,6 @@ static CK_RV token_reset(struct p11_token *t)
 	t->logged_in = 0;
 	if (!slot)
 		return CKR_DEVICE_REMOVED;
-	(void)reader;
 	stc_token_close(t->tok);
 	t->tok = NULL;
 	stc_disconnect(t->card, 1);
@@ -167,9 +165,7 @@ static CK_RV token_reset(struct p11_token *t)
 		/* the card went away meanwhile: the token goes with it */
 		stc_log(STC_LOG_INFO, "pkcs11: card in '%s' not reopened after logout: %s",
 			slot->reader, stc_rv_name(rv));
-		p11_sessions_kill_token(t);
-		free(t);
-		slot->token = NULL;
+		p11_slot_drop_token(slot);
 		return CKR_DEVICE_REMOVED;
 	}
 	t->card = card;
