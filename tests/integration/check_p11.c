@@ -678,6 +678,8 @@ START_TEST(pcscd_restart)
 {
 	CK_SESSION_HANDLE h = open_ro(CPS_SLOT);
 	CK_SESSION_INFO info;
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
 	CK_SLOT_ID ids[4];
 	CK_ULONG n = 4;
 	CK_OBJECT_HANDLE key;
@@ -685,10 +687,21 @@ START_TEST(pcscd_restart)
 	CK_ULONG l = sizeof(sig);
 	int i;
 
+	ck_assert_int_eq(f->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
+	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(tb_pcscd(0), 0);
 	ck_assert_int_eq(f->C_GetSessionInfo(h, &info), CKR_DEVICE_REMOVED);
-	ck_assert_int_eq(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	/* a slot the application has seen stays, without token, until it asks
+	 * for the list again */
+	ck_assert_int_eq(f->C_GetSlotInfo(CPS_SLOT, &si), CKR_OK);
+	ck_assert(!(si.flags & CKF_TOKEN_PRESENT));
+	ck_assert_int_eq(f->C_GetTokenInfo(CPS_SLOT, &ti), CKR_TOKEN_NOT_PRESENT);
+	n = 4;
+	ck_assert_int_eq(f->C_GetSlotList(CK_FALSE, ids, &n), CKR_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(f->C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
 	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(f->C_GetSlotInfo(CPS_SLOT, &si), CKR_SLOT_ID_INVALID);
 	ck_assert_int_eq(tb_pcscd(1), 0);
 	for (i = 0; i < 100; i++) {
 		n = 4;
