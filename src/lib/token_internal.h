@@ -49,6 +49,7 @@ struct stci_driver {
 	stc_rv (*pin_unblock)(stc_token *tok, const char *puk, size_t puk_len,
 			      const char *new_pin, size_t new_len, int *tries_left);
 	stc_rv (*cps_holder)(stc_token *tok, stc_cps_holder *holder);
+	stc_rv (*info)(stc_token *tok, stc_token_info *info);
 	/* keys: arguments checked for NULL by token.c; outputs written only on
 	 * success. Multi-part signing: init may read the token's structure (in a
 	 * transaction), update runs on the host only (no transaction), final
