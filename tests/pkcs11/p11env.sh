@@ -7,7 +7,7 @@
 : "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 OPENSC_MODULE=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
 SANTECARD_MODULE=$top_builddir/pkcs11/.libs/santecard-pkcs11.so
-P11_DEFAULT=opensc
+P11_DEFAULT=santecard
 case "${P11_MODULE:-$P11_DEFAULT}" in
 opensc) P11_MODULE=$OPENSC_MODULE ;;
 santecard) P11_MODULE=$SANTECARD_MODULE ;;
