@@ -9,7 +9,8 @@
 # Chromium window on Xvfb and types the PIN into its "Unlock Security Device" dialog
 # with xdotool (reference: browser-mtls.md, recipe A). If the dialog comes back
 # (the PIN was refused) the test fails at once: it never types a PIN twice.
-# TLS 1.2 because a CPS3 cannot do RSA-PSS, which TLS 1.3 client authentication needs.
+# TLS 1.2 because a CPS3 cannot do RSA-PSS, which TLS 1.3 client authentication needs:
+# against a TLS 1.3-only server the browser must give up on the card's key (checked).
 #
 # Everything is private: the test bed's mount, net and PID namespaces; HOME, the NSS
 # database, Chromium's profile and its policy (/etc/chromium, bind-mounted) and the
@@ -74,15 +75,16 @@ printf '<html><head><title>santecard mTLS OK</title></head><body>card accepted</
 # -Verify 1 + -verify_return_error: no handshake without a client certificate that
 # chains to the test CA. -trace writes every handshake message, the client's
 # Certificate message included, to server.trace: the server's own record.
-# start_server: (re)start it with a fresh trace and log.
+# start_server [-tls1_2|-tls1_3]: (re)start it with a fresh trace and log.
 server_pid=
 start_server() {
+	local version=${1:--tls1_2}
 	if [ -n "$server_pid" ]; then
 		kill "$server_pid" 2> /dev/null
 		wait "$server_pid" 2> /dev/null
 	fi
 	rm -f "$T/server.trace" "$T/server.log"
-	(cd "$T/www" && exec openssl s_server -accept "127.0.0.1:$PORT" -tls1_2 \
+	(cd "$T/www" && exec openssl s_server -accept "127.0.0.1:$PORT" "$version" \
 		-cert "$T/server.crt" -key "$T/server.key" \
 		-CAfile "$PKI/ca/chain.pem" -Verify 1 -verify_return_error \
 		-trace -msgfile "$T/server.trace" -WWW > "$T/server.log" 2>&1) &
@@ -132,10 +134,11 @@ tb_wait_for xdotool getmouselocation || fail "Xvfb did not start"
 dialog() { xdotool search --name '^Unlock Security Device$' 2> /dev/null | head -1; }
 # browse PIN: start Chromium on the page with a fresh profile, type PIN once into the
 # PIN dialog, and wait for the page. 0: loaded; 2: the PIN dialog came back (PIN
-# refused: Chromium is stopped, nothing is typed again); 1: anything else. $why and
-# $took say what and when.
+# refused: Chromium is stopped, nothing is typed again); 3: the client aborted the
+# handshake with a handshake_failure alert (the server's log); 1: anything else.
+# $why and $took say what and when. Waits are bounded in wall-clock time.
 browse() {
-	local pin=$1 t0 W N port title ud=$T/ud.$RANDOM cpid rc
+	local pin=$1 t0 W N port title ud=$T/ud.$RANDOM cpid rc end
 	t0=$(date +%s.%N)
 	took=
 	mkdir -p "$ud"
@@ -146,7 +149,8 @@ browse() {
 	cpid=$!
 	pids+=($cpid)
 	W=
-	for _ in $(seq 300); do		# up to 60 s: Chromium's start on a loaded machine
+	end=$((SECONDS + 60))		# Chromium's start on a loaded machine
+	while [ $SECONDS -lt $end ]; do
 		W=$(dialog)
 		[ -n "$W" ] && break
 		if ! kill -0 "$cpid" 2> /dev/null; then
@@ -173,8 +177,13 @@ browse() {
 	done
 	rc=1 why="the page did not load within 30 s"
 	[ -n "$port" ] || why="no DevTools port"
-	for _ in $(seq 150); do		# up to 30 s
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
 		[ -n "$port" ] || break
+		if grep -q 'SSL alert number 40' "$T/server.log"; then
+			rc=3 why="the browser aborted the handshake (handshake_failure alert)"
+			break
+		fi
 		title=$(curl -s "http://127.0.0.1:$port/json/list" | grep -o '"title": *"[^"]*"')
 		case "$title" in *"santecard mTLS OK"*) rc=0 why= ; break ;; esac
 		N=$(dialog)
@@ -198,8 +207,18 @@ check "wrong PIN: the dialog comes back and the run stops ($why; $took)" test $r
 check "... the card counted exactly one wrong PIN (63 C2)" \
 	test "$(opensc-tool -s '00 20 00 01 00' 2> /dev/null |
 		sed -n 's/.*SW1=0x\(..\), SW2=0x\(..\).*/\1 \2/p' | tr a-f A-F)" = "63 C2"
-# 2. The card's PIN: the page loads over mutual TLS.
-start_server
+# 2. TLS 1.3 only: a CPS3 cannot sign RSA-PSS, so after the PIN the browser finds no
+# signature algorithm it can use with the card's key and aborts the handshake
+# (ERR_SSL_CLIENT_AUTH_NO_COMMON_ALGORITHMS): the limit santecard-pkcs11(8) states.
+start_server -tls1_3
+browse "$P11_PIN"
+rc=$?
+check "TLS 1.3 only: the browser gives up on the card's key ($why; $took)" test $rc = 3
+check "... the server got no CertificateVerify" \
+	test "$(awk '/^(Sent|Received) Record/ { rx = ($1 == "Received") } rx' "$T/server.trace" |
+		grep -c CertificateVerify)" = 0
+# 3. TLS 1.2 and the card's PIN: the page loads over mutual TLS.
+start_server -tls1_2
 browse "$P11_PIN" || fail "$why: not trying again"
 check "Chromium loaded the page over mutual TLS with the card ($took)" true
 
