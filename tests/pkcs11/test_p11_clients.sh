@@ -44,7 +44,7 @@ dynamic_path = $ENGINE
 MODULE_PATH = $P11_MODULE
 init = 0
 EOF
-ossl() { OPENSSL_CONF="$T/openssl.cnf" openssl "$@"; }
+ossl() { OPENSSL_CONF="$T/openssl.cnf" p11_run openssl "$@"; }
 KEY="$P11_AUTH_KEY_URI;pin-value=$P11_PIN"
 
 printf 'santecard: PKCS#11 through OpenSSL' > "$T/msg"
@@ -68,22 +68,22 @@ check "... and its self-signature verifies" \
 NSSDB=sql:$T/nssdb
 mkdir -p "$T/nssdb"
 certutil -N -d "$NSSDB" --empty-password
-modutil -dbdir "$NSSDB" -add santecard -libfile "$P11_MODULE" -force > "$T/out" 2>&1
+p11_run modutil -dbdir "$NSSDB" -add santecard -libfile "$P11_MODULE" -force > "$T/out" 2>&1
 check "modutil -add" test $? = 0
-modutil -dbdir "$NSSDB" -list santecard > "$T/modlist" 2>&1
+p11_run modutil -dbdir "$NSSDB" -list santecard > "$T/modlist" 2>&1
 token=$(sed -n "s/^ *Token Name: \\(.*[^ ]\\) *$/\\1/p" "$T/modlist" | head -1)
 check "modutil -list shows the card's token" test -n "$token"
 echo "  token: $token"
 # certutil asks the PIN of a token it lists; -f gives it from a file (a client's
 # choice: NSS then calls C_Login with it, the module never sees the file).
 printf '%s\n' "$P11_PIN" > "$T/pin"
-certutil -L -d "$NSSDB" -h "$token" -f "$T/pin" > "$T/certs" 2>&1
+p11_run certutil -L -d "$NSSDB" -h "$token" -f "$T/pin" > "$T/certs" 2>&1
 check "certutil -L -h <token>" test $? = 0
 check "... lists the authentication certificate" \
 	grep -qF "$token:$P11_AUTH_CERT_LABEL" "$T/certs"
 # (the signature and authentication certificates share one subject, so NSS gives
 # both for either nickname: look for the card's among them)
-certutil -L -d "$NSSDB" -h "$token" -n "$token:$P11_AUTH_CERT_LABEL" -a -f "$T/pin" \
+p11_run certutil -L -d "$NSSDB" -h "$token" -n "$token:$P11_AUTH_CERT_LABEL" -a -f "$T/pin" \
 	> "$T/nss-auth.pem" 2> "$T/nss.err"
 check "... and that certificate is the card's (byte for byte)" \
 	grep -qF "$(openssl x509 -inform DER -in "$PKI/auth.crt.der" | grep -v -- ----- | tr -d '\n')" \
@@ -92,37 +92,42 @@ check "... and that certificate is the card's (byte for byte)" \
 
 # ------------------------------------------------------------------ OpenSSH
 ssh-keygen -i -m PKCS8 -f "$T/auth.pub" > "$T/auth.ssh"
-ssh-keygen -D "$P11_MODULE" > "$T/sshkeys" 2> "$T/ssh.err"
+p11_run ssh-keygen -D "$P11_MODULE" > "$T/sshkeys" 2> "$T/ssh.err"
 check "ssh-keygen -D lists keys" test -s "$T/sshkeys"
 check "... among them the authentication key" \
 	grep -qF "$(cut -d' ' -f2 "$T/auth.ssh")" "$T/sshkeys"
 [ "$tb_failed" = 0 ] || cat "$T/sshkeys" "$T/ssh.err"
 
 # ------------------------------------------------------------------- p11-kit
-# Private registration: the test bed's mount namespace is private, so a directory
-# bind-mounted over p11-kit's modules directory is seen by this test only.
-moddir=$(pkg-config --variable=p11_module_configs p11-kit-1 2> /dev/null)
-: "${moddir:=/usr/share/p11-kit/modules}"
-mkdir -p "$T/p11-modules"
-# the registration make installs (pkcs11/santecard.module), pointed at the module
-# under test instead of its installed path
-if [ -f "$top_builddir/pkcs11/santecard.module" ]; then
-	sed "s|^module:.*|module: $P11_MODULE|" "$top_builddir/pkcs11/santecard.module"
+if [ ${#P11_PRELOAD[@]} -gt 0 ]; then
+	# tried: with the ASan runtime preloaded p11-kit hangs, even `p11-kit --help`
+	echo "  skipped: p11-kit with a module built with ASan (p11-kit hangs under the ASan runtime; the plain build runs these checks)"
 else
-	printf 'module: %s\n' "$P11_MODULE"
-fi > "$T/p11-modules/santecard.module"
-mount --bind "$T/p11-modules" "$moddir"
-check "private p11-kit modules directory" test -f "$moddir/santecard.module"
-HOME=$T p11-kit list-modules > "$T/p11kit" 2>&1
-check "p11-kit list-modules sees the module" grep -q '^santecard: ' "$T/p11kit"
-check "... and the card's token in it" grep -qF "token: $token" "$T/p11kit"
-proxy=/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so
-if [ -f "$proxy" ]; then
-	HOME=$T pkcs11-tool --module "$proxy" -O --type cert > "$T/proxy" 2>&1
-	check "the p11-kit proxy reaches the card's certificates" \
-		grep -qF "$P11_AUTH_CERT_LABEL" "$T/proxy"
+	# Private registration: the test bed's mount namespace is private, so a directory
+	# bind-mounted over p11-kit's modules directory is seen by this test only.
+	moddir=$(pkg-config --variable=p11_module_configs p11-kit-1 2> /dev/null)
+	: "${moddir:=/usr/share/p11-kit/modules}"
+	mkdir -p "$T/p11-modules"
+	# the registration make installs (pkcs11/santecard.module), pointed at the module
+	# under test instead of its installed path
+	if [ -f "$top_builddir/pkcs11/santecard.module" ]; then
+		sed "s|^module:.*|module: $P11_MODULE|" "$top_builddir/pkcs11/santecard.module"
+	else
+		printf 'module: %s\n' "$P11_MODULE"
+	fi > "$T/p11-modules/santecard.module"
+	mount --bind "$T/p11-modules" "$moddir"
+	check "private p11-kit modules directory" test -f "$moddir/santecard.module"
+	HOME=$T timeout 60 p11-kit list-modules > "$T/p11kit" 2>&1
+	check "p11-kit list-modules sees the module" grep -q '^santecard: ' "$T/p11kit"
+	check "... and the card's token in it" grep -qF "token: $token" "$T/p11kit"
+	proxy=/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so
+	if [ -f "$proxy" ]; then
+		HOME=$T timeout 60 pkcs11-tool --module "$proxy" -O --type cert > "$T/proxy" 2>&1
+		check "the p11-kit proxy reaches the card's certificates" \
+			grep -qF "$P11_AUTH_CERT_LABEL" "$T/proxy"
+	fi
+	umount "$moddir"
+	[ "$tb_failed" = 0 ] || cat "$T/p11kit"
 fi
-umount "$moddir"
-[ "$tb_failed" = 0 ] || cat "$T/p11kit"
 
 tb_summary
