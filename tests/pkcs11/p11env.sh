@@ -19,16 +19,8 @@ export P11_MODULE OPENSC_MODULE SANTECARD_MODULE
 P11_PIN=1234
 P11_AUTH_KEY_LABEL=CPS_PRIV_AUT
 P11_AUTH_CERT_LABEL="Certificat d'Authentification CPS"
-# the same, percent-encoded for pkcs11: URIs (RFC 7512)
+# the key as a pkcs11: URI (RFC 7512)
 P11_AUTH_KEY_URI="pkcs11:object=CPS_PRIV_AUT;type=private"
-P11_AUTH_CERT_URI="pkcs11:object=Certificat%20d%27Authentification%20CPS;type=cert"
-
-# p11_token_label: the label of the first token the module shows (pkcs11-tool -L),
-# trailing blanks removed.
-p11_token_label() {
-	p11_run pkcs11-tool --module "$P11_MODULE" -L 2>/dev/null |
-		sed -n 's/^ *token label *: \(.*[^ ]\) *$/\1/p' | head -1
-}
 
 # p11_need_module: fail with the reason when the module is missing (make builds it:
 # a missing module is a failure, not a skip).
