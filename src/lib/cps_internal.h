@@ -114,6 +114,7 @@ stc_rv stci_cps_pin_unblock(stc_token *tok, const char *puk, size_t puk_len,
 stc_rv stci_cps_pin_verify_pinpad(stc_token *tok, int *tries_left);
 stc_rv stci_cps_pin_change_pinpad(stc_token *tok, int *tries_left);
 stc_rv stci_cps_holder(stc_token *tok, stc_cps_holder *holder);
+stc_rv stci_cps_info(stc_token *tok, stc_token_info *info);
 stc_rv stci_cps_sign(stc_token *tok, unsigned key, stc_hash hash, const uint8_t *data,
 		     size_t len, uint8_t *sig, size_t *sig_len);
 stc_rv stci_cps_sign_init(stc_token *tok, unsigned key, stc_hash hash, void **op);

@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,4 +312,19 @@ stc_rv stci_cps_read_object(stc_token *tok, unsigned handle, uint8_t **data, siz
 	if (st->objs[handle - 1].cls == STC_OBJ_CERTIFICATE && !st->objs[handle - 1].needs_pin)
 		return stci_cps_read_path_cached(tok->card, st, &p->path, data, len);
 	return stci_cps_read_path(tok->card, st, &p->path, data, len);
+}
+
+stc_rv stci_cps_info(stc_token *tok, stc_token_info *info)
+{
+	struct stci_cps *st = tok->priv;
+	stc_rv rv = stci_cps_load(tok, st);
+
+	if (rv != STC_OK)
+		return rv;
+	if (st->ti->has_label)
+		memcpy(info->label, st->ti->label, st->ti->label_len);
+	if (st->ti->has_manufacturer)
+		memcpy(info->manufacturer, st->ti->manufacturer, st->ti->manufacturer_len);
+	snprintf(info->serial, sizeof(info->serial), "%s", st->ti->serial_hex);
+	return STC_OK;
 }

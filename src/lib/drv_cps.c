@@ -119,6 +119,7 @@ const struct stci_driver stci_cps_driver = {
 	.pin_change = stci_cps_pin_change,
 	.pin_unblock = stci_cps_pin_unblock,
 	.cps_holder = stci_cps_holder,
+	.info = stci_cps_info,
 	.sign = stci_cps_sign,
 	.sign_init = stci_cps_sign_init,
 	.sign_update = stci_cps_sign_update,

@@ -607,6 +607,16 @@ stc_rv stc_token_pin_unblock(stc_token *tok, const char *puk, size_t puk_len,
  */
 stc_rv stc_token_pin_verify_pinpad(stc_token *tok, int *tries_left);
 stc_rv stc_token_pin_change_pinpad(stc_token *tok, int *tries_left);
+/* What the card says about itself (PKCS#11 token info). */
+typedef struct stc_token_info {
+	char label[STC_LABEL_MAX + 1];        /* PKCS#15 TokenInfo label, "" if none */
+	char manufacturer[STC_LABEL_MAX + 1]; /* TokenInfo manufacturerID, "" if none */
+	char serial[129];                     /* TokenInfo serialNumber in upper-case hex */
+} stc_token_info;
+
+/* From the card's PKCS#15 TokenInfo (read with the objects, cached alike).
+ * STC_ERR_NOT_SUPPORTED on tokens without one (Vitale). */
+stc_rv stc_token_get_info(stc_token *tok, stc_token_info *info);
 
 /* ------------------------------------------------- CPS card holder */
 

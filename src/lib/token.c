@@ -514,6 +514,19 @@ stc_rv stc_token_cps_holder(stc_token *tok, stc_cps_holder *holder)
 	return rv;
 }
 
+stc_rv stc_token_get_info(stc_token *tok, stc_token_info *info)
+{
+	stc_rv rv;
+
+	if (!tok || !info)
+		return STC_ERR_INVALID_ARGS;
+	memset(info, 0, sizeof(*info));
+	if (!tok->drv->info)
+		return STC_ERR_NOT_SUPPORTED;
+	TOKEN_OP(tok, OP_READ, rv, tok->drv->info(tok, info));
+	return rv;
+}
+
 /* ------------------------------------------- signature and decipher */
 
 static int hash_ok(stc_hash hash)

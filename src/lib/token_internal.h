@@ -54,6 +54,7 @@ struct stci_driver {
 	stc_rv (*pin_verify_pinpad)(stc_token *tok, int *tries_left);
 	stc_rv (*pin_change_pinpad)(stc_token *tok, int *tries_left);
 	stc_rv (*cps_holder)(stc_token *tok, stc_cps_holder *holder);
+	stc_rv (*info)(stc_token *tok, stc_token_info *info);
 	/* keys: arguments checked for NULL by token.c; outputs written only on
 	 * success. Multi-part signing: init may read the token's structure (in a
 	 * transaction), update runs on the host only (no transaction), final
