@@ -361,10 +361,9 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		return rv;
 	}
 	t = s->token;
-	if (userType != CKU_USER && userType != CKU_SO && userType != CKU_CONTEXT_SPECIFIC)
+	/* no SO on these cards (see the man page) */
+	if (userType != CKU_USER && userType != CKU_CONTEXT_SPECIFIC)
 		rv = CKR_USER_TYPE_INVALID;
-	else if (userType == CKU_SO)
-		rv = CKR_USER_TYPE_INVALID;   /* no SO on these cards (see the man page) */
 	else if (!has_pin(t))
 		rv = CKR_USER_PIN_NOT_INITIALIZED;
 	else if (userType == CKU_USER && t->logged_in)
