@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "p11_v3.h"
@@ -587,6 +588,86 @@ START_TEST(crypt_digest_random)
 }
 END_TEST
 
+
+/* ------------------------------------------------- threads and fork */
+
+struct signer {
+	CK_OBJECT_HANDLE key;
+	int failures;
+};
+
+static void *sign_thread(void *arg)
+{
+	struct signer *w = arg;
+	CK_SESSION_HANDLE h;
+	uint8_t sig[256];
+
+	if (f->C_OpenSession(CPS_SLOT, CKF_SERIAL_SESSION, NULL, NULL, &h) != CKR_OK) {
+		w->failures++;
+		return NULL;
+	}
+	for (int i = 0; i < 5; i++) {
+		CK_ULONG l = sizeof(sig);
+
+		if (sign(h, CKM_SHA256_RSA_PKCS, w->key, "threads", sig, &l) != CKR_OK || l != 256)
+			w->failures++;
+	}
+	(void)f->C_CloseSession(h);
+	return NULL;
+}
+
+START_TEST(threads)
+{
+	CK_C_INITIALIZE_ARGS a;
+	CK_SESSION_HANDLE h;
+	struct signer w[4];
+	pthread_t th[4];
+
+	memset(&a, 0, sizeof(a));
+	a.flags = CKF_OS_LOCKING_OK;
+	ck_assert_int_eq(f->C_Initialize(&a), CKR_OK);
+	h = open_ro(CPS_SLOT);
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	for (int i = 0; i < 4; i++) {
+		w[i].key = find(h, CKO_PRIVATE_KEY, i % 2 ? sig_id : aut_id, sizeof(aut_id));
+		w[i].failures = 0;
+		pthread_create(&th[i], NULL, sign_thread, &w[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(w[i].failures, 0);
+	}
+}
+END_TEST
+
+START_TEST(fork_child)
+{
+	CK_INFO info;
+	CK_ULONG n = 0;
+	int status = -1;
+	pid_t pid;
+
+	ck_assert_int_eq(f->C_Initialize(NULL), CKR_OK);
+	ck_assert_int_eq(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* the child inherits nothing usable: it must initialise */
+		int ok = f->C_GetInfo(&info) == CKR_CRYPTOKI_NOT_INITIALIZED &&
+			 f->C_Initialize(NULL) == CKR_OK &&
+			 f->C_GetSlotList(CK_TRUE, NULL, &n) == CKR_OK && n == 2 &&
+			 f->C_Finalize(NULL) == CKR_OK;
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the parent goes on */
+	n = 0;
+	ck_assert_int_eq(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	ck_assert_uint_eq(n, 2);
+}
+END_TEST
+
 /* --------------------------------------------------- events, removal */
 
 struct waiter {
@@ -756,6 +837,8 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(pre, setup, teardown);
 	tcase_add_test(pre, not_initialized);
 	tcase_add_test(pre, initialize_args);
+	tcase_add_test(pre, threads);
+	tcase_add_test(pre, fork_child);
 	suite_add_tcase(s, pre);
 	tcase_add_checked_fixture(tc, setup_init, teardown);
 	tcase_set_timeout(tc, 60);
