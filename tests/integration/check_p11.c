@@ -802,6 +802,33 @@ START_TEST(pcscd_restart)
 }
 END_TEST
 
+START_TEST(reset_elsewhere)
+{
+	CK_SESSION_HANDLE h = open_ro(CPS_SLOT);
+	CK_OBJECT_HANDLE key;
+	uint8_t sig[256];
+	CK_ULONG l = sizeof(sig);
+	stc_ctx *ctx;
+	stc_card *other;
+
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	key = find(h, CKO_PRIVATE_KEY, aut_id, sizeof(aut_id));
+	ck_assert_int_eq(sign(h, CKM_SHA256_RSA_PKCS, key, "before", sig, &l), CKR_OK);
+	/* another application resets the card: the PIN is no longer verified */
+	ck_assert_int_eq(stc_ctx_new(&ctx), STC_OK);
+	ck_assert_int_eq(stc_connect(ctx, READER0, STC_SHARE_SHARED, &other), STC_OK);
+	stc_disconnect(other, 1);
+	stc_ctx_free(ctx);
+	l = sizeof(sig);
+	ck_assert_int_eq(sign(h, CKM_SHA256_RSA_PKCS, key, "after", sig, &l),
+			 CKR_USER_NOT_LOGGED_IN);
+	/* the module knows: logging in again works */
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	l = sizeof(sig);
+	ck_assert_int_eq(sign(h, CKM_SHA256_RSA_PKCS, key, "after", sig, &l), CKR_OK);
+}
+END_TEST
+
 /* ------------------------------------------------ PIN counter (last) */
 
 START_TEST(pin_counter)
@@ -852,6 +879,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wait_for_slot_event);
 	tcase_add_test(tc, card_removed);
 	tcase_add_test(tc, pcscd_restart);
+	tcase_add_test(tc, reset_elsewhere);
 	tcase_add_test(tc, pin_counter);
 	suite_add_tcase(s, tc);
 	return s;
