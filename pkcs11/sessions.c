@@ -151,6 +151,15 @@ static CK_RV token_reset(struct p11_token *t)
 	t->logged_in = 0;
 	if (!slot)
 		return CKR_DEVICE_REMOVED;
+	/* operations with the private keys end with the login (and a card hashing
+	 * state belongs to the token layer's token, closed below) */
+	for (size_t i = 0; i < P11_MAX_SESSIONS; i++) {
+		if (!table[i] || table[i]->token != t)
+			continue;
+		p11_op_reset(&table[i]->sign);
+		if (table[i]->crypt.kind == OP_DECRYPT)
+			p11_op_reset(&table[i]->crypt);
+	}
 	stc_token_close(t->tok);
 	t->tok = NULL;
 	stc_disconnect(t->card, 1);

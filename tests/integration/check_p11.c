@@ -421,8 +421,12 @@ END_TEST
 
 START_TEST(login_paths)
 {
-	CK_SESSION_HANDLE h = open_ro(CPS_SLOT), v = open_ro(VITALE_SLOT);
+	CK_SESSION_HANDLE h = open_ro(CPS_SLOT), v = open_ro(VITALE_SLOT), h2 = open_ro(CPS_SLOT);
 	CK_SESSION_INFO info;
+	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_OBJECT_HANDLE key;
+	uint8_t sig[256];
+	CK_ULONG l = sizeof(sig);
 
 	ck_assert_int_eq(f->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"12345678", 8),
 			 CKR_USER_TYPE_INVALID);
@@ -446,6 +450,15 @@ START_TEST(login_paths)
 	ck_assert_int_eq(f->C_Logout(h), CKR_OK);
 	ck_assert_int_eq(f->C_GetSessionInfo(h, &info), CKR_OK);
 	ck_assert_uint_eq(info.state, CKS_RO_PUBLIC_SESSION);
+	/* a multi-part signature in another session ends with the logout */
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	key = find(h, CKO_PRIVATE_KEY, sig_id, sizeof(sig_id));
+	ck_assert_int_eq(f->C_SignInit(h2, &m, key), CKR_OK);
+	ck_assert_int_eq(f->C_SignUpdate(h2, (CK_BYTE_PTR)"part", 4), CKR_OK);
+	ck_assert_int_eq(f->C_Logout(h), CKR_OK);
+	ck_assert_int_eq(f->C_SignFinal(h2, sig, &l), CKR_OPERATION_NOT_INITIALIZED);
+	/* the private key is hidden again */
+	ck_assert_int_eq(f->C_SignInit(h2, &m, key), CKR_KEY_HANDLE_INVALID);
 }
 END_TEST
 
