@@ -666,14 +666,16 @@ START_TEST(fork_child)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		/* the child inherits nothing usable: it must initialise */
-		int ok = f->C_GetInfo(&info) == CKR_CRYPTOKI_NOT_INITIALIZED &&
-			 f->C_Initialize(NULL) == CKR_OK &&
-			 f->C_GetSlotList(CK_TRUE, NULL, &n) == CKR_OK && n == 2 &&
-			 f->C_Finalize(NULL) == CKR_OK;
-		_exit(ok ? 0 : 1);
+		int step = f->C_GetInfo(&info) != CKR_CRYPTOKI_NOT_INITIALIZED ? 1
+			   : f->C_Initialize(NULL) != CKR_OK ? 2
+			   : f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK ? 3
+			   : n != 2 ? 4
+			   : f->C_Finalize(NULL) != CKR_OK ? 5 : 0;
+		_exit(step);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);   /* else: the child's failed step */
 	/* the parent goes on */
 	n = 0;
 	ck_assert_int_eq(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
