@@ -19,6 +19,8 @@
 
 static struct p11_session *table[P11_MAX_SESSIONS];
 static CK_SESSION_HANDLE next_session = 1;
+/* a parent's sessions after fork: reachable, unused (not static, see module.c) */
+struct p11_session *p11_inherited_sessions[P11_MAX_SESSIONS];
 
 void p11_op_reset(struct p11_op *op)
 {
@@ -67,6 +69,7 @@ void p11_sessions_free(void)
 
 void p11_sessions_forget(void)
 {
+	memcpy(p11_inherited_sessions, table, sizeof(table));
 	memset(table, 0, sizeof(table));
 }
 
