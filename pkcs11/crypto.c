@@ -162,6 +162,10 @@ static CK_RV sign_rv(struct p11_session *s, stc_rv r)
 {
 	if (p11_gone(r))
 		return p11_session_error(s, r);
+	/* the card forgot the PIN (reset by another application): so do we, or
+	 * the application could never log in again */
+	if (r == STC_ERR_SECURITY_STATUS)
+		s->token->logged_in = 0;
 	if (r == STC_ERR_INVALID_ARGS)
 		return CKR_DATA_INVALID;
 	return p11_rv(r);

@@ -137,9 +137,21 @@ static CK_RV check_args(CK_C_INITIALIZE_ARGS_PTR a)
 	return CKR_OK;
 }
 
-/* Forget whatever a parent process left (its handles are not ours to close). */
+/* What a parent process left: kept (not freed, not used) so that it stays
+ * reachable; its PC/SC handles are not ours to close. */
+struct p11_inherited {
+	struct p11_slot slots[P11_MAX_SLOTS];
+	stc_ctx *ctx, *wait_ctx;
+};
+/* not static, or the compiler drops the stores nobody reads */
+struct p11_inherited p11_inherited;
+
+/* Forget whatever a parent process left. */
 static void forget_parent(void)
 {
+	memcpy(p11_inherited.slots, p11_slots, sizeof(p11_slots));
+	p11_inherited.ctx = p11_ctx;
+	p11_inherited.wait_ctx = wait_ctx;
 	memset(p11_slots, 0, sizeof(p11_slots));
 	p11_nslots = 0;
 	p11_ctx = NULL;

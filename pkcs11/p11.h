@@ -124,6 +124,7 @@ extern struct p11_slot p11_slots[P11_MAX_SLOTS];
 extern size_t p11_nslots;
 extern stc_ctx *p11_ctx;
 extern CK_FUNCTION_LIST p11_function_list;
+extern struct p11_session *p11_inherited_sessions[P11_MAX_SESSIONS];
 
 /* Enter a call: initialised in this process, then the module lock. */
 CK_RV p11_enter(void);

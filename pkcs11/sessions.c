@@ -19,6 +19,8 @@
 
 static struct p11_session *table[P11_MAX_SESSIONS];
 static CK_SESSION_HANDLE next_session = 1;
+/* a parent's sessions after fork: reachable, unused (not static, see module.c) */
+struct p11_session *p11_inherited_sessions[P11_MAX_SESSIONS];
 
 void p11_op_reset(struct p11_op *op)
 {
@@ -67,6 +69,7 @@ void p11_sessions_free(void)
 
 void p11_sessions_forget(void)
 {
+	memcpy(p11_inherited_sessions, table, sizeof(table));
 	memset(table, 0, sizeof(table));
 }
 
@@ -151,6 +154,15 @@ static CK_RV token_reset(struct p11_token *t)
 	t->logged_in = 0;
 	if (!slot)
 		return CKR_DEVICE_REMOVED;
+	/* operations with the private keys end with the login (and a card hashing
+	 * state belongs to the token layer's token, closed below) */
+	for (size_t i = 0; i < P11_MAX_SESSIONS; i++) {
+		if (!table[i] || table[i]->token != t)
+			continue;
+		p11_op_reset(&table[i]->sign);
+		if (table[i]->crypt.kind == OP_DECRYPT)
+			p11_op_reset(&table[i]->crypt);
+	}
 	stc_token_close(t->tok);
 	t->tok = NULL;
 	stc_disconnect(t->card, 1);
@@ -361,10 +373,9 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		return rv;
 	}
 	t = s->token;
-	if (userType != CKU_USER && userType != CKU_SO && userType != CKU_CONTEXT_SPECIFIC)
+	/* no SO on these cards (see the man page) */
+	if (userType != CKU_USER && userType != CKU_CONTEXT_SPECIFIC)
 		rv = CKR_USER_TYPE_INVALID;
-	else if (userType == CKU_SO)
-		rv = CKR_USER_TYPE_INVALID;   /* no SO on these cards (see the man page) */
 	else if (!has_pin(t))
 		rv = CKR_USER_PIN_NOT_INITIALIZED;
 	else if (userType == CKU_USER && t->logged_in)

@@ -40,11 +40,9 @@ struct p11_slot *p11_slot_find(CK_SLOT_ID id)
 {
 	struct p11_slot *s = p11_slot_get(id);
 
-	if (!s && id > 0 && id < next_slot_id) {
-		/* an ID the application kept from before C_GetSlotList(NULL) */
-		p11_slots_refresh(0);
-		s = p11_slot_get(id);
-	} else if (!s && p11_nslots == 0) {
+	/* an ID the application kept from before C_GetSlotList(NULL), or one
+	 * used before listing the slots at all */
+	if (!s && ((id > 0 && id < next_slot_id) || p11_nslots == 0)) {
 		p11_slots_refresh(0);
 		s = p11_slot_get(id);
 	}

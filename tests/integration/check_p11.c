@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "p11_v3.h"
@@ -420,8 +421,12 @@ END_TEST
 
 START_TEST(login_paths)
 {
-	CK_SESSION_HANDLE h = open_ro(CPS_SLOT), v = open_ro(VITALE_SLOT);
+	CK_SESSION_HANDLE h = open_ro(CPS_SLOT), v = open_ro(VITALE_SLOT), h2 = open_ro(CPS_SLOT);
 	CK_SESSION_INFO info;
+	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_OBJECT_HANDLE key;
+	uint8_t sig[256];
+	CK_ULONG l = sizeof(sig);
 
 	ck_assert_int_eq(f->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"12345678", 8),
 			 CKR_USER_TYPE_INVALID);
@@ -445,6 +450,15 @@ START_TEST(login_paths)
 	ck_assert_int_eq(f->C_Logout(h), CKR_OK);
 	ck_assert_int_eq(f->C_GetSessionInfo(h, &info), CKR_OK);
 	ck_assert_uint_eq(info.state, CKS_RO_PUBLIC_SESSION);
+	/* a multi-part signature in another session ends with the logout */
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	key = find(h, CKO_PRIVATE_KEY, sig_id, sizeof(sig_id));
+	ck_assert_int_eq(f->C_SignInit(h2, &m, key), CKR_OK);
+	ck_assert_int_eq(f->C_SignUpdate(h2, (CK_BYTE_PTR)"part", 4), CKR_OK);
+	ck_assert_int_eq(f->C_Logout(h), CKR_OK);
+	ck_assert_int_eq(f->C_SignFinal(h2, sig, &l), CKR_OPERATION_NOT_INITIALIZED);
+	/* the private key is hidden again */
+	ck_assert_int_eq(f->C_SignInit(h2, &m, key), CKR_KEY_HANDLE_INVALID);
 }
 END_TEST
 
@@ -587,6 +601,88 @@ START_TEST(crypt_digest_random)
 }
 END_TEST
 
+
+/* ------------------------------------------------- threads and fork */
+
+struct signer {
+	CK_OBJECT_HANDLE key;
+	int failures;
+};
+
+static void *sign_thread(void *arg)
+{
+	struct signer *w = arg;
+	CK_SESSION_HANDLE h;
+	uint8_t sig[256];
+
+	if (f->C_OpenSession(CPS_SLOT, CKF_SERIAL_SESSION, NULL, NULL, &h) != CKR_OK) {
+		w->failures++;
+		return NULL;
+	}
+	for (int i = 0; i < 5; i++) {
+		CK_ULONG l = sizeof(sig);
+
+		if (sign(h, CKM_SHA256_RSA_PKCS, w->key, "threads", sig, &l) != CKR_OK || l != 256)
+			w->failures++;
+	}
+	(void)f->C_CloseSession(h);
+	return NULL;
+}
+
+START_TEST(threads)
+{
+	CK_C_INITIALIZE_ARGS a;
+	CK_SESSION_HANDLE h;
+	struct signer w[4];
+	pthread_t th[4];
+
+	memset(&a, 0, sizeof(a));
+	a.flags = CKF_OS_LOCKING_OK;
+	ck_assert_int_eq(f->C_Initialize(&a), CKR_OK);
+	h = open_ro(CPS_SLOT);
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	for (int i = 0; i < 4; i++) {
+		w[i].key = find(h, CKO_PRIVATE_KEY, i % 2 ? sig_id : aut_id, sizeof(aut_id));
+		w[i].failures = 0;
+		pthread_create(&th[i], NULL, sign_thread, &w[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(w[i].failures, 0);
+	}
+}
+END_TEST
+
+START_TEST(fork_child)
+{
+	CK_INFO info;
+	CK_ULONG n = 0;
+	int status = -1;
+	pid_t pid;
+
+	ck_assert_int_eq(f->C_Initialize(NULL), CKR_OK);
+	ck_assert_int_eq(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* the child inherits nothing usable: it must initialise */
+		int step = f->C_GetInfo(&info) != CKR_CRYPTOKI_NOT_INITIALIZED ? 1
+			   : f->C_Initialize(NULL) != CKR_OK ? 2
+			   : f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK ? 3
+			   : n != 2 ? 4
+			   : f->C_Finalize(NULL) != CKR_OK ? 5 : 0;
+		_exit(step);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);   /* else: the child's failed step */
+	/* the parent goes on */
+	n = 0;
+	ck_assert_int_eq(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	ck_assert_uint_eq(n, 2);
+}
+END_TEST
+
 /* --------------------------------------------------- events, removal */
 
 struct waiter {
@@ -721,6 +817,33 @@ START_TEST(pcscd_restart)
 }
 END_TEST
 
+START_TEST(reset_elsewhere)
+{
+	CK_SESSION_HANDLE h = open_ro(CPS_SLOT);
+	CK_OBJECT_HANDLE key;
+	uint8_t sig[256];
+	CK_ULONG l = sizeof(sig);
+	stc_ctx *ctx;
+	stc_card *other;
+
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	key = find(h, CKO_PRIVATE_KEY, aut_id, sizeof(aut_id));
+	ck_assert_int_eq(sign(h, CKM_SHA256_RSA_PKCS, key, "before", sig, &l), CKR_OK);
+	/* another application resets the card: the PIN is no longer verified */
+	ck_assert_int_eq(stc_ctx_new(&ctx), STC_OK);
+	ck_assert_int_eq(stc_connect(ctx, READER0, STC_SHARE_SHARED, &other), STC_OK);
+	stc_disconnect(other, 1);
+	stc_ctx_free(ctx);
+	l = sizeof(sig);
+	ck_assert_int_eq(sign(h, CKM_SHA256_RSA_PKCS, key, "after", sig, &l),
+			 CKR_USER_NOT_LOGGED_IN);
+	/* the module knows: logging in again works */
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	l = sizeof(sig);
+	ck_assert_int_eq(sign(h, CKM_SHA256_RSA_PKCS, key, "after", sig, &l), CKR_OK);
+}
+END_TEST
+
 /* ------------------------------------------------ PIN counter (last) */
 
 START_TEST(pin_counter)
@@ -756,6 +879,8 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(pre, setup, teardown);
 	tcase_add_test(pre, not_initialized);
 	tcase_add_test(pre, initialize_args);
+	tcase_add_test(pre, threads);
+	tcase_add_test(pre, fork_child);
 	suite_add_tcase(s, pre);
 	tcase_add_checked_fixture(tc, setup_init, teardown);
 	tcase_set_timeout(tc, 60);
@@ -769,6 +894,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wait_for_slot_event);
 	tcase_add_test(tc, card_removed);
 	tcase_add_test(tc, pcscd_restart);
+	tcase_add_test(tc, reset_elsewhere);
 	tcase_add_test(tc, pin_counter);
 	suite_add_tcase(s, tc);
 	return s;

@@ -151,11 +151,18 @@ check "p11tool --list-all: 2 public keys" test "$(grep -c 'Type: Public key (RSA
 GNUTLS_PIN=1234 p11tool --provider "$MOD" --login --list-all "$URI" > "$T/p11all" 2>&1
 check "p11tool --login --list-all: 2 private keys" \
 	test "$(grep -c 'Type: Private key (RSA-2048)' "$T/p11all")" = 2
-for key in CPS_PRIV_AUT CPS_PRIV_SIG; do
-	GNUTLS_PIN=1234 p11tool --provider "$MOD" --login --test-sign "$URI;object=$key" \
-		> "$T/ts" 2>&1
-	check "p11tool --test-sign $key: exit 0" test $? = 0
-	check "p11tool --test-sign $key: verified" grep -q "Verifying against private key parameters... ok" "$T/ts"
+# by CKA_ID, so that p11tool also finds the public key and checks with it
+for key in CPS_PRIV_AUT:%02 CPS_PRIV_SIG:%01; do
+	name=${key%%:*}
+	id="%E8%28%BD%08%0F%80%25%00%00%01%FF%00%10${key#*:}"
+	GNUTLS_PIN=1234 timeout 120 "${client[@]}" "$P11TOOL" --provider "$MOD" --login \
+		--test-sign "$URI;id=$id" > "$T/ts" 2>&1
+	check "p11tool --test-sign $name: exit 0" test $? = 0
+	check "p11tool --test-sign $name: signed" grep -q "Signing using RSA-SHA256... ok" "$T/ts"
+	check "p11tool --test-sign $name: verified with the key's parameters" \
+		grep -q "Verifying against private key parameters... ok" "$T/ts"
+	check "p11tool --test-sign $name: verified with the token's public key" \
+		grep -q "Verifying against public key in the token... ok" "$T/ts"
 done
 
 tb_summary
