@@ -192,6 +192,8 @@ static bool answer_apdu(struct link *l, const struct vsc_msg *m)
 		uint8_t blk[VSC_T1_BLOCK_MAX];
 		n = vsc_t1_block(&l->t1, m->payload, m->length, blk, sizeof(blk), run_apdu, l);
 		sim_log(LOG_POLL, "vscard: T=1 block of %u bytes answered with %zu", m->length, n);
+		if (n > 1 && blk[1] == 0xC3)
+			sim_log(LOG_EVENT, "vscard: T=1 waiting time extension requested");
 		return n ? send_msg(l, VSC_APDU, blk, n) : send_error(l, VSC_GENERAL_ERROR);
 	}
 	if (m->length == 0)

@@ -255,11 +255,21 @@ static bool zlp_size(size_t n)
 	return n + 2 <= 254 && (10 + 4 + n + 2) % 64 == 0;	/* one T=1 block */
 }
 
+/* A T=0 TPDU is at most 5 + 255 bytes: a case 4 command with its Le fits
+ * with Lc <= 254 (Debian's libccid passes 261 bytes on, ours refuses them). */
+static size_t t0_lc(size_t lc)
+{
+	return proto == SCARD_PROTOCOL_T0 && lc > 254 ? 254 : lc;
+}
+
 /* Le bytes directly (T=1 style, P1 = 00): case 2 (lc 0) or case 4. */
 static void direct(size_t lc, size_t ne, bool ext)
 {
 	char name[64];
 	size_t off = header(0x80, lc ? 0x36 : 0x34, 0, 0);
+
+	if (!ext)
+		lc = t0_lc(lc);
 
 	snprintf(name, sizeof(name), "case %d%s Lc=%zu Le=%zu", lc ? 4 : 2, ext ? "E" : "S", lc, ne);
 	if (skip_zlp && zlp_size(ne)) {
@@ -285,6 +295,8 @@ static void via_get_response(size_t lc, size_t ne)
 	char name[64];
 	size_t off = header(0x80, lc ? 0x36 : 0x34, 1, 0), got = 0;
 	uint8_t *all = malloc(ne ? ne : 1);
+
+	lc = t0_lc(lc);
 
 	snprintf(name, sizeof(name), "case %d T=0 61xx/GET RESPONSE Lc=%zu Le=%zu", lc ? 4 : 2, lc, ne);
 	if (!all) {
