@@ -7,6 +7,7 @@
  *   guest_client readertest READER quick|full
  *   guest_client events READER
  *   guest_client zlp READER        64-byte DataBlocks (QEMU's zero-length packet)
+ *   guest_client unplug READER CMD CMD unplugs the reader: commands must fail
  *   guest_client find READER       prints the reader's full name
  *
  * READER is a substring of the reader name, its index, or atr:HEX (the reader
@@ -492,6 +493,61 @@ static int cmd_zlp(const char *want)
 	return fail ? 1 : 0;
 }
 
+/* Unplug: a command works, CMD (run by the shell) takes the reader away, the
+ * next command must fail and the reader must turn unavailable or vanish. */
+static int cmd_unplug(const char *want, const char *cmd)
+{
+	char reader[512];
+	SCARD_READERSTATE rs;
+
+	if (!pick_reader(want, reader, sizeof(reader)))
+		return 1;
+	LONG rv = SCardConnect(ctx, reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+			       &card, &proto);
+	if (rv != SCARD_S_SUCCESS) {
+		bad("unplug: connect: %s", pcsc_stringify_error(rv));
+		return 1;
+	}
+	case1();
+	double t0 = now_s();
+	if (system(cmd) != 0)
+		bad("unplug: '%s' failed", cmd);
+	SCARD_IO_REQUEST rq = { proto, sizeof(SCARD_IO_REQUEST) };
+	header(0x80, 0x30, 0, 0);
+	rlen = RBUF_CAP;
+	/* The first try may still be answered from before the unplug; give it 5 s. */
+	do {
+		rv = SCardTransmit(card, &rq, cbuf, 4, NULL, rbuf, &rlen);
+		rlen = RBUF_CAP;
+		if (rv == SCARD_S_SUCCESS) {
+			struct timespec ts = { 0, 100000000L };
+			nanosleep(&ts, NULL);
+		}
+	} while (rv == SCARD_S_SUCCESS && now_s() - t0 < 5);
+	if (rv != SCARD_S_SUCCESS)
+		ok("unplug: the next command fails: %s (0x%08lX)", pcsc_stringify_error(rv),
+		   (unsigned long)rv);
+	else
+		bad("unplug: commands still answered 5 s after the unplug");
+	memset(&rs, 0, sizeof(rs));
+	rs.szReader = reader;
+	rs.dwCurrentState = SCARD_STATE_UNAWARE;
+	bool gone = false;
+	while (!gone && now_s() - t0 < 10) {
+		rv = SCardGetStatusChange(ctx, 500, &rs, 1);
+		gone = rv == SCARD_E_UNKNOWN_READER || rv == SCARD_E_READER_UNAVAILABLE ||
+		       (rv == SCARD_S_SUCCESS && (rs.dwEventState & (SCARD_STATE_UNAVAILABLE | SCARD_STATE_UNKNOWN |
+								    SCARD_STATE_IGNORE)));
+		rs.dwCurrentState = rs.dwEventState & ~SCARD_STATE_CHANGED;
+	}
+	if (gone)
+		ok("unplug: the reader is reported gone/unavailable after %.2f s", now_s() - t0);
+	else
+		bad("unplug: the reader still looks present 10 s after the unplug");
+	SCardDisconnect(card, SCARD_LEAVE_CARD);
+	return fail ? 1 : 0;
+}
+
 /* Waits until the reader's state has (present) or lacks (!present) a card. */
 static bool wait_state(const char *reader, bool present, long timeout_ms)
 {
@@ -570,11 +626,13 @@ int main(int argc, char **argv)
 		}
 	} else if (argc == 3 && !strcmp(argv[1], "events")) {
 		rc = cmd_events(argv[2]);
+	} else if (argc == 4 && !strcmp(argv[1], "unplug")) {
+		rc = cmd_unplug(argv[2], argv[3]);
 	} else if (argc == 3 && !strcmp(argv[1], "zlp")) {
 		rc = cmd_zlp(argv[2]);
 	} else {
 		fprintf(stderr, "usage: guest_client list | find READER | readertest READER quick|full |"
-				" events READER | zlp READER\n");
+				" events READER | zlp READER | unplug READER CMD\n");
 	}
 	if (rc != 2)
 		printf("GC summary pass=%u fail=%u\n", pass, fail);
