@@ -14,7 +14,8 @@
  * (NotifySlotChange). One slot per port, up to 2 (the two-slot reader
  * 1209:5C02 of drivers/ccid/Info.plist, TPDU level, pinpad, 2 busy slots).
  * --time-ext N: N time extension replies before every answer; --keys: what the
- * scripted keypad types at each PIN entry. Prints "ccid_gadget: ready" once
+ * scripted keypad types at the PIN entries (a line written to /run/ccid-keys
+ * replaces it at run time). Prints "ccid_gadget: ready" once
  * the descriptors are written (bind the UDC then).
  */
 #include "config.h"
@@ -116,9 +117,17 @@ static void glog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static size_t vpcd_xchg(struct proxy *px, const uint8_t *c, size_t n, uint8_t *r, size_t cap,
 			bool reply, int wait_ms)
 {
-	uint8_t hdr[2] = { (uint8_t)(n >> 8), (uint8_t)n };
+	static uint8_t msg[2 + 65544];	/* under the lock */
+	uint8_t hdr[2];
 
-	if (!write_all_ms(px->fd, hdr, 2, 1000) || !write_all_ms(px->fd, c, n, 1000)) {
+	if (n > sizeof(msg) - 2)
+		return 0;
+	/* One write per message: a port that stops taking data must never keep
+	 * half a message (the card would read the rest of the stream wrong). */
+	msg[0] = (uint8_t)(n >> 8);
+	msg[1] = (uint8_t)n;
+	memcpy(msg + 2, c, n);
+	if (!write_all_ms(px->fd, msg, 2 + n, 1000)) {
 		if (px->present)
 			glog("%s: write: %s", px->path, strerror(errno));
 		return 0;
@@ -384,7 +393,21 @@ static void *presence_thread(void *arg)
 			pthread_cond_broadcast(&changed);
 			pthread_mutex_unlock(&lock);
 		}
-		usleep(200000);
+		/* The keys the next PIN entries will type (guest_client pinpad). */
+		FILE *k = fopen("/run/ccid-keys", "r");
+		if (k) {
+			char keys[128] = "";
+			if (fgets(keys, sizeof(keys), k)) {
+				keys[strcspn(keys, "\n")] = '\0';
+				pthread_mutex_lock(&lock);
+				ccidfw_keypad(fw, keys);
+				pthread_mutex_unlock(&lock);
+				glog("keypad script set (%zu keys)", strlen(keys));
+			}
+			fclose(k);
+			unlink("/run/ccid-keys");
+		}
+		usleep(100000);
 	}
 	return NULL;
 }

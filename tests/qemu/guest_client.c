@@ -8,6 +8,8 @@
  *   guest_client events READER
  *   guest_client zlp READER        64-byte DataBlocks (QEMU's zero-length packet)
  *   guest_client unplug READER CMD CMD unplugs the reader: commands must fail
+ *   guest_client pinpad READER     PC/SC part 10 verify/modify on a CPS3 with
+ *                                  ccid_gadget's scripted keypad
  *   guest_client find READER       prints the reader's full name
  *
  * READER is a substring of the reader name, its index, or atr:HEX (the reader
@@ -23,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <reader.h>
 #include <winscard.h>
 #include <wintypes.h>
 
@@ -548,6 +552,134 @@ static int cmd_unplug(const char *want, const char *cmd)
 	return fail ? 1 : 0;
 }
 
+/* ---- pinpad (PC/SC part 10) against the CPS3: the reader's scripted keypad
+ * types what /run/ccid-keys says (ccid_gadget reads it). Test PINs only. */
+#define IOCTL_GET_FEATURE_REQUEST SCARD_CTL_CODE(3400)
+#define FEATURE_VERIFY_PIN_DIRECT 0x06
+#define FEATURE_MODIFY_PIN_DIRECT 0x07
+
+static DWORD feature_code(uint8_t tag)
+{
+	uint8_t buf[256];
+	DWORD n = 0;
+
+	if (SCardControl(card, IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf, sizeof(buf), &n) != SCARD_S_SUCCESS)
+		return 0;
+	for (DWORD i = 0; i + 6 <= n; i += 6)
+		if (buf[i] == tag && buf[i + 1] == 4)
+			return (DWORD)buf[i + 2] << 24 | (DWORD)buf[i + 3] << 16 | (DWORD)buf[i + 4] << 8 | buf[i + 5];
+	return 0;
+}
+
+static bool set_keys(const char *keys)
+{
+	FILE *f = fopen("/run/ccid-keys.tmp", "w");
+
+	if (!f)
+		return false;
+	fprintf(f, "%s\n", keys);
+	/* renamed into place whole: the gadget never reads half a script */
+	if (fclose(f) != 0 || rename("/run/ccid-keys.tmp", "/run/ccid-keys") != 0)
+		return false;
+	/* the gadget picks it up within 100 ms */
+	for (int i = 0; i < 30; i++) {
+		struct timespec ts = { 0, 50000000L };
+		nanosleep(&ts, NULL);
+		if (access("/run/ccid-keys", F_OK) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* SCardControl with a PIN structure; the SW of the card's answer, or -1. */
+static long pin_op(const char *name, DWORD code, const uint8_t *s, size_t len, const char *keys)
+{
+	DWORD n = 0;
+
+	if (!set_keys(keys)) {
+		bad("%s: the keypad script was not taken", name);
+		return -1;
+	}
+	LONG rv = SCardControl(card, code, s, (DWORD)len, rbuf, RBUF_CAP, &n);
+	if (rv != SCARD_S_SUCCESS || n < 2) {
+		bad("%s: SCardControl: %s", name, pcsc_stringify_error(rv));
+		return -1;
+	}
+	return (long)rbuf[n - 2] << 8 | rbuf[n - 1];
+}
+
+static int cmd_pinpad(const char *want)
+{
+	/* CPS3: ASCII PIN, 4-8 digits, no padding: 00 20 00 01 08 + placeholders */
+	static const uint8_t vapdu[] = { 0x00, 0x20, 0x00, 0x01, 0x08, 0xFF, 0xFF, 0xFF, 0xFF,
+					 0xFF, 0xFF, 0xFF, 0xFF };
+	static const uint8_t mapdu[] = { 0x00, 0x24, 0x00, 0x01, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+					 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+	uint8_t v[19 + sizeof(vapdu)], m[24 + sizeof(mapdu)];
+	char reader[512];
+
+	if (!pick_reader(want, reader, sizeof(reader)))
+		return 1;
+	LONG rv = SCardConnect(ctx, reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+			       &card, &proto);
+	if (rv != SCARD_S_SUCCESS) {
+		bad("pinpad: connect: %s", pcsc_stringify_error(rv));
+		return 1;
+	}
+	DWORD verify = feature_code(FEATURE_VERIFY_PIN_DIRECT);
+	DWORD modify = feature_code(FEATURE_MODIFY_PIN_DIRECT);
+	if (verify && modify)
+		ok("pinpad: the reader offers FEATURE_VERIFY_PIN_DIRECT and FEATURE_MODIFY_PIN_DIRECT");
+	else {
+		bad("pinpad: features missing (verify %08lX, modify %08lX)", (unsigned long)verify,
+		    (unsigned long)modify);
+		SCardDisconnect(card, SCARD_LEAVE_CARD);
+		return 1;
+	}
+	memset(v, 0, sizeof(v));
+	v[0] = 30;		/* bTimerOut */
+	v[2] = 0x82;		/* bytes, ASCII */
+	v[5] = 0x08;		/* wPINMaxExtraDigit: max 8, min 4 */
+	v[6] = 0x04;
+	v[7] = 0x02;		/* validation key */
+	v[8] = 0x01;
+	v[15] = sizeof(vapdu);
+	memcpy(v + 19, vapdu, sizeof(vapdu));
+	memset(m, 0, sizeof(m));
+	m[0] = 30;
+	m[2] = 0x82;
+	m[6] = 8;		/* new PIN at offset 8 */
+	m[7] = 0x08;
+	m[8] = 0x04;
+	m[9] = 0x03;		/* current PIN asked, new one confirmed */
+	m[10] = 0x02;
+	m[11] = 0x03;
+	m[20] = sizeof(mapdu);
+	memcpy(m + 24, mapdu, sizeof(mapdu));
+
+	long sw = pin_op("pinpad verify, wrong PIN", verify, v, sizeof(v), "9999E");
+	if (sw >= 0)
+		(sw == 0x63C2) ? ok("pinpad verify: a wrong PIN typed -> 63C2") :
+			bad("pinpad verify, wrong PIN: SW %04lX", sw);
+	sw = pin_op("pinpad verify", verify, v, sizeof(v), "12B234E");
+	if (sw >= 0)
+		(sw == 0x9000) ? ok("pinpad verify: the right PIN (with a backspace) -> 9000") :
+			bad("pinpad verify: SW %04lX", sw);
+	sw = pin_op("pinpad modify", modify, m, sizeof(m), "1234E567890E567890E");
+	if (sw >= 0)
+		(sw == 0x9000) ? ok("pinpad modify: 1234 -> 567890 -> 9000") :
+			bad("pinpad modify: SW %04lX", sw);
+	sw = pin_op("pinpad verify new PIN", verify, v, sizeof(v), "567890E");
+	if (sw >= 0)
+		(sw == 0x9000) ? ok("pinpad verify: the new PIN -> 9000") :
+			bad("pinpad verify new PIN: SW %04lX", sw);
+	sw = pin_op("pinpad cancel", verify, v, sizeof(v), "12C");
+	if (sw >= 0)
+		(sw == 0x6401) ? ok("pinpad verify: cancel -> 6401") : bad("pinpad cancel: SW %04lX", sw);
+	SCardDisconnect(card, SCARD_RESET_CARD);
+	return fail ? 1 : 0;
+}
+
 /* Waits until the reader's state has (present) or lacks (!present) a card. */
 static bool wait_state(const char *reader, bool present, long timeout_ms)
 {
@@ -628,11 +760,13 @@ int main(int argc, char **argv)
 		rc = cmd_events(argv[2]);
 	} else if (argc == 4 && !strcmp(argv[1], "unplug")) {
 		rc = cmd_unplug(argv[2], argv[3]);
+	} else if (argc == 3 && !strcmp(argv[1], "pinpad")) {
+		rc = cmd_pinpad(argv[2]);
 	} else if (argc == 3 && !strcmp(argv[1], "zlp")) {
 		rc = cmd_zlp(argv[2]);
 	} else {
 		fprintf(stderr, "usage: guest_client list | find READER | readertest READER quick|full |"
-				" events READER | zlp READER | unplug READER CMD\n");
+				" events READER | zlp READER | unplug READER CMD | pinpad READER\n");
 	}
 	if (rc != 2)
 		printf("GC summary pass=%u fail=%u\n", pass, fail);
