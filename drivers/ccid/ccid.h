@@ -12,7 +12,7 @@
 
 #include <PCSC/ifdhandler.h>
 
-#include "ccid_proto.h"
+#include "ccid/ccid_proto.h"
 #include "transport.h"
 
 #define CCID_MAX_SLOTS 8
@@ -102,6 +102,13 @@ RESPONSECODE ccid_set_parameters(struct ccid_dev *dev, unsigned slot, uint8_t pr
 /* One XfrBlock (TPDU, short APDU, one T=1 block, PPS): data out, data back. */
 RESPONSECODE ccid_xfr(struct ccid_dev *dev, unsigned slot, const uint8_t *tx, size_t txlen,
 		      uint8_t *rx, size_t *rxlen, uint8_t bwi);
+/* The same with wLevelParameter (character level: the bytes expected back). */
+RESPONSECODE ccid_xfr_level(struct ccid_dev *dev, unsigned slot, const uint8_t *tx, size_t txlen,
+			    uint8_t *rx, size_t *rxlen, uint8_t bwi, uint16_t level);
+/* A whole short APDU in T=0 at character level: the driver runs the
+ * procedure bytes (t0char.c). */
+RESPONSECODE ccid_t0_char_transceive(struct ccid_dev *dev, unsigned slot, const uint8_t *apdu,
+				     size_t len, uint8_t *rx, size_t *rxlen);
 /* A whole APDU at the extended APDU level, chained in both directions. */
 RESPONSECODE ccid_xfr_apdu_ext(struct ccid_dev *dev, unsigned slot, const uint8_t *tx, size_t txlen,
 			       uint8_t *rx, size_t *rxlen);

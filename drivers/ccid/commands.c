@@ -98,7 +98,13 @@ RESPONSECODE ccid_set_parameters(struct ccid_dev *dev, unsigned slot, uint8_t pr
 RESPONSECODE ccid_xfr(struct ccid_dev *dev, unsigned slot, const uint8_t *tx, size_t txlen,
 		      uint8_t *rx, size_t *rxlen, uint8_t bwi)
 {
-	uint8_t p[3] = { bwi, 0, 0 };
+	return ccid_xfr_level(dev, slot, tx, txlen, rx, rxlen, bwi, 0);
+}
+
+RESPONSECODE ccid_xfr_level(struct ccid_dev *dev, unsigned slot, const uint8_t *tx, size_t txlen,
+			    uint8_t *rx, size_t *rxlen, uint8_t bwi, uint16_t level)
+{
+	uint8_t p[3] = { bwi, (uint8_t)level, (uint8_t)(level >> 8) };
 	struct ccid_reply r;
 	RESPONSECODE rc = ccid_command(dev, slot, PC_TO_RDR_XFRBLOCK, p, tx, txlen, &r);
 

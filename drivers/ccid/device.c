@@ -211,7 +211,7 @@ RESPONSECODE ccid_wait_slot_change(struct ccid_dev *dev, unsigned slot, int time
 	deadline_after(&deadline, timeout_ms > 0 ? (unsigned)timeout_ms : 0);
 	pthread_mutex_lock(&dev->lock);
 	seen = dev->slot_events[slot];
-	dev->stop_polling = false;
+	/* a stop asked before we got here still counts (pcscd stops, then joins) */
 	while (dev->slot_events[slot] == seen && !dev->stop_polling) {
 		if (dev->gone) {
 			rc = IFD_NO_SUCH_DEVICE;
@@ -248,6 +248,7 @@ RESPONSECODE ccid_wait_slot_change(struct ccid_dev *dev, unsigned slot, int time
 		}
 		cond_wait_until(dev, &deadline);
 	}
+	dev->stop_polling = false;
 	pthread_mutex_unlock(&dev->lock);
 	return rc;
 }

@@ -463,14 +463,12 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 		}
 		break;
 	default:
-		/* character level: T=1 blocks go through as TPDUs would; T=0
-		 * procedure bytes are not handled (docs/CCID.md) */
+		/* character level: the driver runs T=0's procedure bytes; T=1
+		 * blocks go through as at TPDU level (docs/CCID.md) */
 		if (s->protocol == 1)
 			rc = ccid_t1_transceive(&s->t1, rd->dev, slot, TxBuffer, TxLength, RxBuffer, &n);
-		else {
-			rc = IFD_NOT_SUPPORTED;
-			n = 0;
-		}
+		else
+			rc = ccid_t0_char_transceive(rd->dev, slot, TxBuffer, TxLength, RxBuffer, &n);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (rc != IFD_SUCCESS)
@@ -545,6 +543,11 @@ RESPONSECODE IFDHICCPresence(DWORD Lun)
 	s = &rd->slot[slot];
 	pthread_mutex_lock(&s->lock);
 	rc = ccid_slot_status(rd->dev, slot, &active);
+	if (rc == IFD_ICC_PRESENT && !active && s->powered) {
+		/* we powered a card and find one unpowered: it was swapped between
+		 * two calls; say "absent" once so pcscd sees the new card */
+		rc = IFD_ICC_NOT_PRESENT;
+	}
 	if (rc == IFD_ICC_NOT_PRESENT) {
 		s->powered = false;
 		s->atr_len = 0;

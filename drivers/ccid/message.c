@@ -52,7 +52,6 @@ RESPONSECODE ccid_command(struct ccid_dev *dev, unsigned slot, uint8_t type,
 	uint8_t *cmd = NULL, small[CCID_HDR + 64];
 	uint8_t seq, want = expected_type(type);
 	unsigned time_ext = 0, stale = 0, timeout;
-	RESPONSECODE rc;
 	bool gone;
 	int t;
 
@@ -147,10 +146,15 @@ RESPONSECODE ccid_command(struct ccid_dev *dev, unsigned slot, uint8_t type,
 	}
 	if ((r->status & CCID_CMD_MASK) != 0)
 		return IFD_COMMUNICATION_ERROR;	/* 0xC0: reserved */
+	if (r->type == RDR_TO_PC_DATABLOCK && type == PC_TO_RDR_XFRBLOCK &&
+	    (r->status & CCID_ICC_MASK) != CCID_ICC_ACTIVE) {
+		/* "no error" with no card or an unpowered one (QEMU's usb-ccid) */
+		return (r->status & CCID_ICC_MASK) == CCID_ICC_ABSENT ? IFD_ICC_NOT_PRESENT
+								      : IFD_COMMUNICATION_ERROR;
+	}
 	if (r->type != want) {
 		ccid_log("slot %u: reply %02X to command %02X", slot, r->type, type);
 		return IFD_COMMUNICATION_ERROR;
 	}
-	rc = IFD_SUCCESS;
-	return rc;
+	return IFD_SUCCESS;
 }

@@ -170,8 +170,11 @@ RESPONSECODE ccid_t1_transceive(struct ccid_t1 *t1, struct ccid_dev *dev, unsign
 	RESPONSECODE rc;
 
 	*rxlen = 0;
+	/* ISO 7816-3 §11.4.2: IFSC 1..254; anything else never sizes a block */
 	if (t1->ifsc == 0)
 		t1->ifsc = 32;
+	if (t1->ifsc > 254)
+		t1->ifsc = 254;
 restart:
 	off = 0;
 	got = 0;

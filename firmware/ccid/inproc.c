@@ -6,24 +6,23 @@
 
 #include "ccid_proto.h"
 #include "inproc.h"
-#include "transport.h"
+#include "../../drivers/ccid/transport.h"
 
 struct inproc {
+	struct ccidfw *fw;
+	size_t last_len;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct ccidfw *fw;
-	bool used, unplugged;
 	enum inproc_hostile hostile;
 	unsigned hostile_left;
-	uint8_t last_seq, last_slot;
 	unsigned sent;
+	bool used, unplugged;
+	uint8_t last_seq, last_slot;
 	uint8_t last[CCID_HDR + 300];
-	size_t last_len;
 };
 
 static struct inproc devs[INPROC_MAX] = {
-	[0 ... INPROC_MAX - 1] = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false,
-				   false, HOSTILE_NONE, 0, 0, 0, 0, { 0 }, 0 }
+	[0 ... INPROC_MAX - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER }
 };
 
 static void deadline(struct timespec *ts, unsigned ms)
@@ -87,6 +86,11 @@ static bool spoil(struct inproc *d, uint8_t *buf, size_t *len, size_t cap)
 	case HOSTILE_WRONG_SLOT:
 		buf[CCID_OFF_SLOT] = 0x7F;
 		break;
+	case HOSTILE_ABSENT_OK:
+		buf[CCID_OFF_STATUS] = CCID_ICC_ABSENT;
+		ccid_put_le32(buf + CCID_OFF_LEN, 0);
+		*len = CCID_HDR;
+		break;
 	case HOSTILE_BIG_ATR:
 		if (cap >= CCID_HDR + 40) {
 			memset(buf + CCID_HDR, 0x3B, 40);
@@ -134,6 +138,10 @@ static int ip_recv(void *c, uint8_t *buf, size_t cap, size_t *len, unsigned time
 				rc = CCID_TP_OK;
 				break;
 			}
+		} else if (d->hostile == HOSTILE_ZLP && d->hostile_left) {
+			d->hostile_left--;
+			rc = CCID_TP_OK;	/* *len = 0 */
+			break;
 		} else {
 			n = ccidfw_bulk_in(d->fw, buf, cap);
 			if (n) {

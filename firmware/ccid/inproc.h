@@ -24,7 +24,9 @@ enum inproc_hostile {
 	HOSTILE_WRONG_TYPE,	/* SlotStatus where a DataBlock is due */
 	HOSTILE_BAD_CHAIN,	/* bChainParameter 0x03 on a first reply */
 	HOSTILE_WRONG_SLOT,	/* bSlot of a slot that does not exist */
-	HOSTILE_BIG_ATR		/* a 40-byte ATR */
+	HOSTILE_BIG_ATR,	/* a 40-byte ATR */
+	HOSTILE_ABSENT_OK,	/* "no error" with ICC status absent (QEMU 7.2, no card) */
+	HOSTILE_ZLP		/* a zero-length read before the reply (QEMU 7.2) */
 };
 
 /* Registers fw as device "inproc:index" (and the "inproc:" opener). The

@@ -25,6 +25,18 @@ struct fw_t1 {
 	size_t resp_len;
 };
 
+/* T=0 at character level (t0char.c) */
+struct fw_t0c {
+	uint8_t hdr[5];
+	size_t hdr_len;
+	bool acked;			/* header ACKed, waiting for the host's next step */
+	uint8_t data[255];
+	size_t data_len;
+	uint8_t out[256 + 2 + 1];	/* bytes the card has to send */
+	size_t out_len, out_off;
+	size_t pend_len, pend_off;	/* case 4 data kept in resp for GET RESPONSE */
+};
+
 struct fw_slot {
 	const struct sim_card_ops *ops;
 	void *card;
@@ -37,6 +49,7 @@ struct fw_slot {
 	uint8_t *resp;			/* the card's last answer */
 	size_t resp_len, resp_off;
 	struct fw_t1 t1;
+	struct fw_t0c t0c;
 	struct ccidfw_stats st;
 };
 
@@ -69,6 +82,10 @@ size_t fw_card_apdu(struct fw_slot *s, const uint8_t *apdu, size_t len);
 /* t1card.c: one block from the host in, the card's block out (0: mute). */
 void fw_t1_reset(struct fw_slot *s);
 size_t fw_t1_block(struct ccidfw *fw, struct fw_slot *s, const uint8_t *in, size_t n, uint8_t *out);
+
+/* t0char.c: bytes from the host in, up to want bytes of the card out. */
+void fw_t0c_reset(struct fw_slot *s);
+size_t fw_t0_char(struct fw_slot *s, const uint8_t *in, size_t n, size_t want, uint8_t *out);
 
 /* pinpad.c */
 void fw_secure(struct ccidfw *fw, const uint8_t *h, const uint8_t *d, size_t len);

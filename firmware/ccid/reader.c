@@ -328,6 +328,7 @@ static void power_on(struct ccidfw *fw, const uint8_t *h)
 	n = s->ops->atr(s->card, atr, sizeof(atr));
 	params_defaults(s);
 	fw_t1_reset(s);
+	fw_t0c_reset(s);
 	s->chain_len = 0;
 	s->resp_len = s->resp_off = 0;
 	s->pps_allowed = true;
@@ -471,6 +472,20 @@ static void xfr_block(struct ccidfw *fw, const uint8_t *h, const uint8_t *d, siz
 	s->pps_allowed = false;
 	if (level == CCID_FEAT_LEVEL_SHORT_APDU && len > 261) {
 		fw_fail(fw, h, RDR_TO_PC_DATABLOCK, CCID_ERR_BAD_LENGTH);
+		return;
+	}
+	if (level == CCID_FEAT_LEVEL_CHAR && s->protocol == 0) {
+		uint8_t out[256 + 2 + 1];
+		size_t want = h[CCID_OFF_P2] | (size_t)h[CCID_OFF_P3] << 8;
+
+		if (want > sizeof(out))
+			want = sizeof(out);
+		n = fw_t0_char(s, d, len, want, out);
+		if (n == 0 && want) {
+			fw_fail(fw, h, RDR_TO_PC_DATABLOCK, CCID_ERR_ICC_MUTE);	/* nothing to say */
+			return;
+		}
+		fw_datablock(fw, h, out, n, 0);
 		return;
 	}
 	if ((level == CCID_FEAT_LEVEL_TPDU || level == CCID_FEAT_LEVEL_CHAR) && s->protocol == 1) {

@@ -220,6 +220,47 @@ START_TEST(test_t0_tpdu_cps3)
 }
 END_TEST
 
+/* T=0 at character level: the driver runs the procedure bytes */
+START_TEST(test_t0_character_level)
+{
+	size_t n;
+	unsigned sw;
+
+	start_level(CCID_FEAT_LEVEL_CHAR, &cps3_card_ops);
+	power_up(LUN0, SCARD_PROTOCOL_T0);
+	/* case 1 */
+	ck_assert_int_eq(xmit_hex(LUN0, "00 20 00 01", &n), IFD_SUCCESS);
+	sw_is(rx, n, 0x63C3);
+	/* case 3 */
+	ck_assert_int_eq(xmit_hex(LUN0, "00 20 00 01 04 31 32 33 34", &n), IFD_SUCCESS);
+	sw_is(rx, n, 0x9000);
+	/* case 2 */
+	ck_assert_int_eq(xmit_hex(LUN0, "00 84 00 00 08", &n), IFD_SUCCESS);
+	ck_assert_uint_eq(n, 10);
+	sw_is(rx, n, 0x9000);
+	/* 61 xx from the card, then the application's GET RESPONSE (case 2) */
+	ck_assert_int_eq(xmit_hex(LUN0, "00 A4 09 04 04 3F 00 2F 01", &n),
+			 IFD_SUCCESS);
+	ck_assert_uint_eq(n, 2);
+	sw = (unsigned)rx[0] << 8 | rx[1];
+	ck_assert_uint_eq(sw >> 8, 0x61);
+	{
+		uint8_t gr[5] = { 0x00, 0xC0, 0x00, 0x00, (uint8_t)sw };
+
+		ck_assert_int_eq(xmit(LUN0, gr, 5, &n), IFD_SUCCESS);
+		ck_assert_uint_eq(n, (sw & 0xFF) + 2u);
+		sw_is(rx, n, 0x9000);
+	}
+	/* extended APDUs do not exist in T=0 */
+	ck_assert_int_eq(xmit(LUN0, tx, rt_case3(tx, 300, true), &n), IFD_NOT_SUPPORTED);
+	/* a mute card (no such slot state): clean error */
+	inproc_remove(0, 0);
+	ck_assert_int_ne(xmit_hex(LUN0, "00 20 00 01", &n), IFD_SUCCESS);
+	ck_assert_uint_eq(n, 0);
+	stop();
+}
+END_TEST
+
 START_TEST(test_pps_when_reader_does_not)
 {
 	struct ccidfw_stats st;
@@ -587,6 +628,40 @@ START_TEST(test_card_movement_events)
 	ck_assert_int_eq(p.rc, IFD_SUCCESS);
 	ck_assert_double_lt(p.ms, 1000);
 	ck_assert_int_eq(IFDHICCPresence(LUN1), IFD_ICC_PRESENT);
+	/* a card swapped between two presence checks is seen as a removal once */
+	power_up(LUN1, SCARD_PROTOCOL_T1);
+	inproc_remove(0, 1);
+	ck_assert(inproc_insert(0, 1, &readertest_card_ops, cards[1]));
+	ck_assert_int_eq(IFDHICCPresence(LUN1), IFD_ICC_NOT_PRESENT);
+	ck_assert_int_eq(IFDHICCPresence(LUN1), IFD_ICC_PRESENT);
+	stop();
+}
+END_TEST
+
+START_TEST(test_stop_polling)
+{
+	struct poller p;
+	pthread_t th;
+	RESPONSECODE (*stopper)(DWORD);
+	DWORD n = sizeof(stopper);
+
+	start_level(CCID_FEAT_LEVEL_TPDU, &readertest_card_ops);
+	get_poller(&p, LUN0);
+	p.timeout = 50;
+	poll_thread(&p);
+	ck_assert_int_eq(IFDHGetCapabilities(LUN0, TAG_IFD_STOP_POLLING_THREAD, &n, (PUCHAR)&stopper),
+			 IFD_SUCCESS);
+	p.timeout = 60000;
+	ck_assert_int_eq(pthread_create(&th, NULL, poll_thread, &p), 0);
+	usleep(50000);
+	ck_assert_int_eq(stopper(LUN0), IFD_SUCCESS);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(p.rc, IFD_SUCCESS);
+	ck_assert_double_lt(p.ms, 1500);
+	/* a stop before the wait is not lost */
+	ck_assert_int_eq(stopper(LUN0), IFD_SUCCESS);
+	poll_thread(&p);
+	ck_assert_double_lt(p.ms, 100);
 	stop();
 }
 END_TEST
@@ -646,6 +721,7 @@ int main(void)
 
 	tcase_add_loop_test(tc, test_readertest_every_case, 0, 3);
 	tcase_add_test(tc, test_t0_tpdu_cps3);
+	tcase_add_test(tc, test_t0_character_level);
 	tcase_add_test(tc, test_pps_when_reader_does_not);
 	tcase_add_test(tc, test_pinpad_verify);
 	tcase_add_test(tc, test_pinpad_modify);
@@ -654,6 +730,7 @@ int main(void)
 	tcase_add_test(tc, test_capabilities);
 	tcase_add_test(tc, test_two_slot_reader);
 	tcase_add_test(tc, test_card_movement_events);
+	tcase_add_test(tc, test_stop_polling);
 	tcase_add_test(tc, test_unplug_no_such_device);
 	tcase_add_test(tc, test_open_errors);
 	tcase_set_timeout(tc, 120);
