@@ -14,6 +14,7 @@
 #include "sim/pn532_pty.h"
 #include "sim/signals.h"
 #include "sim/sim.h"
+#include "sim/vscard_link.h"
 
 #define EXIT_USAGE 2
 
@@ -33,6 +34,8 @@ struct options {
 	const char *pn532;        /* --pn532: a PN532 reader on a pty, not vpcd */
 	bool removed;
 	int verbose;
+	bool vscard;              /* --vscard: QEMU's ccid-card-passthru, not vpcd */
+	int vscard_proto;
 };
 
 static void usage(FILE *f)
@@ -42,6 +45,8 @@ static void usage(FILE *f)
 		"Simulate a smart card in vsmartcard's virtual reader (vpcd, inside pcscd).\n"
 		"\n"
 		"  --vpcd HOST:PORT  vpcd slot to connect to (default %s:%s)\n"
+		"  --vscard HOST:PORT[,t0|,t1]  instead of vpcd, plug the card into QEMU's\n"
+		"                    usb-ccid reader (ccid-card-passthru chardev; docs/QEMU.md)\n"
 		"  --card NAME       card to simulate (default \"test\"; see --list-cards)\n"
 		"  --profile NAME    personalise the card from a profile (its `card` key picks\n"
 		"                    the card): NAME.profile in the profile directory, or a path\n"
@@ -95,10 +100,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_VPCD = 256, OPT_CARD, OPT_CONTROL, OPT_REMOVED, OPT_LIST, OPT_VERSION,
 	       OPT_PROFILE, OPT_PROFILE_DIR, OPT_PKI_DIR, OPT_STATE, OPT_CONTACTLESS,
-	       OPT_TIMING, OPT_TRACE, OPT_PN532 };
+	       OPT_TIMING, OPT_TRACE, OPT_PN532, OPT_VSCARD };
 	static const struct option longopts[] = {
 		{ "vpcd", required_argument, NULL, OPT_VPCD },
 		{ "card", required_argument, NULL, OPT_CARD },
+		{ "vscard", required_argument, NULL, OPT_VSCARD },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "profile-dir", required_argument, NULL, OPT_PROFILE_DIR },
 		{ "pki-dir", required_argument, NULL, OPT_PKI_DIR },
@@ -126,6 +132,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_VPCD:
 			if (!vpcd_parse_endpoint(optarg, o->host, sizeof(o->host), o->port, sizeof(o->port)))
 				return usage_error("--vpcd wants HOST:PORT (port 1-65535), not '%s'", optarg);
+			break;
+		case OPT_VSCARD:
+			if (!vscard_link_parse(optarg, o->host, sizeof(o->host), o->port,
+					       sizeof(o->port), &o->vscard_proto))
+				return usage_error("--vscard wants HOST:PORT[,t0|,t1], not '%s'", optarg);
+			o->vscard = true;
 			break;
 		case OPT_CARD:
 			o->card = sim_card_find(optarg);
@@ -191,6 +203,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->card_given && o->profile)
 		return usage_error("--card and --profile exclude each other (the profile names its card)");
+	if (o->pn532 && o->vscard)
+		return usage_error("--pn532 and --vscard exclude each other (one reader per simulator)");
 	return -1;
 }
 
@@ -289,11 +303,13 @@ int main(int argc, char **argv)
 	if (o.control && !control_open(&s.control, o.control))
 		goto out_signals;
 
-	sim_log(LOG_EVENT, "card '%s', vpcd %s%s%s", o.card->name, s.vpcd.name,
+	sim_log(LOG_EVENT, "card '%s', %s %s%s%s", o.card->name, o.vscard ? "vscard" : "vpcd",
+		s.vpcd.name,
 		o.control ? ", control " : "", o.control ? o.control : "");
 	if (!o.removed)
 		sim_insert(&s);
-	rc = o.pn532 ? pn532_pty_run(&s, o.pn532) : sim_run(&s);
+	rc = o.pn532 ? pn532_pty_run(&s, o.pn532) :
+	     o.vscard ? vscard_link_run(&s, o.vscard_proto) : sim_run(&s);
 
 	control_close(&s.control);
 out_signals:
