@@ -1,1 +1,49 @@
-# src/tools: (empty for now)
+# santecard-vitale: the kiosk and desk reader for carte Vitale (read, watch,
+# serve), its web page (built in), man page, tests, fuzz targets and benchmark.
+bin_PROGRAMS += santecard-vitale
+santecard_vitale_SOURCES = \
+	src/tools/vitale/vitale.h \
+	src/tools/vitale/main.c \
+	src/tools/vitale/sbuf.c \
+	src/tools/vitale/card.c \
+	src/tools/vitale/render_json.c \
+	src/tools/vitale/render_text.c \
+	src/tools/vitale/render_fhir.c \
+	src/tools/vitale/render_hl7.c \
+	src/tools/vitale/cmd_read.c \
+	src/tools/vitale/watcher.c \
+	src/tools/vitale/cmd_watch.c \
+	src/tools/vitale/http.c \
+	src/tools/vitale/cmd_serve.c
+nodist_santecard_vitale_SOURCES = src/tools/vitale/web_assets.c
+santecard_vitale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/vitale
+santecard_vitale_CFLAGS = $(AM_CFLAGS) -pthread
+santecard_vitale_LDADD = libsantecard.la -lpthread
+# `make lint` runs the same checks on these files (LINT_FILES is set after the
+# fragments are included, so it cannot be appended to from here).
+.PHONY: lint-vitale
+lint: lint-vitale
+lint-vitale: src/tools/vitale/web_assets.c
+	@cd $(top_srcdir) && files=; for f in $(santecard_vitale_SOURCES); do \
+		case $$f in *.c) files="$$files $$f" ;; esac; done; \
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--std=c11 -I src/lib -I src/tools/vitale --suppress=missingIncludeSystem $$files && \
+	clang-tidy --quiet $$files -- -std=c11 -I src/lib -I src/tools/vitale \
+		-I $(abs_top_builddir) $(PCSC_CFLAGS)
+
+# The page's files become a C table at build time (od, no xxd needed).
+VITALE_WEB_FILES = \
+	src/tools/vitale/web/index.html \
+	src/tools/vitale/web/style.css \
+	src/tools/vitale/web/app.js
+EXTRA_DIST += $(VITALE_WEB_FILES) src/tools/vitale/embed.sh
+CLEANFILES += src/tools/vitale/web_assets.c
+src/tools/vitale/web_assets.c: $(srcdir)/src/tools/vitale/embed.sh \
+		$(srcdir)/src/tools/vitale/web/index.html \
+		$(srcdir)/src/tools/vitale/web/style.css \
+		$(srcdir)/src/tools/vitale/web/app.js
+	$(AM_V_GEN)$(MKDIR_P) src/tools/vitale && \
+	$(SHELL) $(srcdir)/src/tools/vitale/embed.sh $(srcdir) $(VITALE_WEB_FILES) > $@.tmp && \
+	mv $@.tmp $@
+
+dist_man_MANS += docs/santecard-vitale.1
