@@ -47,3 +47,11 @@ src/tools/vitale/web_assets.c: $(srcdir)/src/tools/vitale/embed.sh \
 	mv $@.tmp $@
 
 dist_man_MANS += docs/santecard-vitale.1
+
+# Tests through the real pcscd + vpcd + santecard-sim (tests/integration/testbed).
+TESTS += \
+	tests/integration/test_vitale_read.sh \
+	tests/integration/test_vitale_watch.sh
+EXTRA_DIST += \
+	tests/integration/test_vitale_read.sh \
+	tests/integration/test_vitale_watch.sh
