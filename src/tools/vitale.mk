@@ -55,3 +55,7 @@ TESTS += \
 EXTRA_DIST += \
 	tests/integration/test_vitale_read.sh \
 	tests/integration/test_vitale_watch.sh
+# The web page in headless Chromium (DevTools protocol over a pipe, python3) with
+# tesseract reading the screenshots, then the HTTP rules (curl, socat).
+TESTS += tests/integration/test_vitale_serve.sh
+EXTRA_DIST += tests/integration/test_vitale_serve.sh

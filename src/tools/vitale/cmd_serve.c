@@ -66,23 +66,35 @@ struct shared {
 	struct render_opts r;
 };
 
-/* Rebuild the current document (mutex held). */
+/* Rebuild the current document (mutex held): the card inserted last, a carte
+ * Vitale read preferred over a card that could not be read. The version moves
+ * only when the document changes, so clients get no repeats. */
 static void rebuild(struct shared *s)
 {
 	const struct slot *cur = NULL;
+	struct sbuf nb;
 
-	for (size_t i = 0; i < s->nslots; i++)
-		if (!cur || s->slots[i].seq > cur->seq)
-			cur = &s->slots[i];
-	sb_reset(&s->state);
-	sb_printf(&s->state, "{\"schema\":%d,\"state\":\"%s\",\"readers\":%d", VITALE_SCHEMA,
+	for (size_t i = 0; i < s->nslots; i++) {
+		const struct slot *c = &s->slots[i];
+
+		if (!cur || c->ok > cur->ok || (c->ok == cur->ok && c->seq > cur->seq))
+			cur = c;
+	}
+	sb_init(&nb);
+	sb_printf(&nb, "{\"schema\":%d,\"state\":\"%s\",\"readers\":%d", VITALE_SCHEMA,
 		  cur ? (cur->ok ? "card" : "error") : s->readers == -1 ? "no-service" : "waiting",
 		  s->readers < 0 ? 0 : s->readers);
 	if (cur) {
-		sb_puts(&s->state, ",\"document\":");
-		sb_puts(&s->state, sb_str(&cur->doc));
+		sb_puts(&nb, ",\"document\":");
+		sb_puts(&nb, sb_str(&cur->doc));
 	}
-	sb_puts(&s->state, "}");
+	sb_puts(&nb, "}");
+	if (nb.oom || (s->state.p && !strcmp(sb_str(&nb), sb_str(&s->state)))) {
+		sb_free(&nb);
+		return;
+	}
+	sb_free(&s->state);
+	s->state = nb;
 	s->version++;
 }
 
