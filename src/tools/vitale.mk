@@ -6,6 +6,7 @@ santecard_vitale_SOURCES = \
 	src/tools/vitale/main.c \
 	src/tools/vitale/sbuf.c \
 	src/tools/vitale/card.c \
+	src/tools/vitale/vcard.c \
 	src/tools/vitale/render_json.c \
 	src/tools/vitale/render_text.c \
 	src/tools/vitale/render_fhir.c \
@@ -59,3 +60,41 @@ EXTRA_DIST += \
 # tesseract reading the screenshots, then the HTTP rules (curl, socat).
 TESTS += tests/integration/test_vitale_serve.sh
 EXTRA_DIST += tests/integration/test_vitale_serve.sh
+
+# libFuzzer targets (clang, from the sources, like tests/fuzz/fuzz_vitale):
+# the card's files through stc_vitale_parse and every santecard-vitale output,
+# and the HTTP request parser. `make check` runs them briefly
+# (tests/fuzz/run-fuzz-vitale.sh), `make fuzz-vitale FUZZ_SECONDS=600` longer.
+FUZZ_VITALE_RENDER_FILES = src/lib/vitale_parse.c src/lib/ins.c src/lib/tlv.c \
+	src/lib/rv.c src/lib/atr_table.c \
+	src/tools/vitale/sbuf.c src/tools/vitale/vcard.c src/tools/vitale/render_json.c \
+	src/tools/vitale/render_fhir.c src/tools/vitale/render_hl7.c \
+	src/tools/vitale/render_text.c
+FUZZ_VITALE_HTTP_FILES = src/tools/vitale/http.c
+EXTRA_DIST += tests/fuzz/fuzz_vitale_render.c tests/fuzz/fuzz_vitale_http.c \
+	tests/fuzz/run-fuzz-vitale.sh
+CLEANFILES += tests/fuzz/fuzz_vitale_render tests/fuzz/fuzz_vitale_http
+TESTS += tests/fuzz/run-fuzz-vitale.sh
+
+if HAVE_LIBFUZZER
+check_SCRIPTS += tests/fuzz/fuzz_vitale_render tests/fuzz/fuzz_vitale_http
+
+tests/fuzz/fuzz_vitale_render: $(srcdir)/tests/fuzz/fuzz_vitale_render.c \
+		$(FUZZ_VITALE_RENDER_FILES) $(srcdir)/src/tools/vitale/vitale.h config.h
+	$(AM_V_at)$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)srcs=; for f in $(FUZZ_VITALE_RENDER_FILES); do srcs="$$srcs $(srcdir)/$$f"; done; \
+	$(CLANG) $(FUZZ_CFLAGS) -D_GNU_SOURCE -I$(top_builddir) -I$(top_srcdir)/src/tools/vitale \
+		-o $@ $(srcdir)/tests/fuzz/fuzz_vitale_render.c $$srcs
+
+tests/fuzz/fuzz_vitale_http: $(srcdir)/tests/fuzz/fuzz_vitale_http.c \
+		$(FUZZ_VITALE_HTTP_FILES) $(srcdir)/src/tools/vitale/vitale.h config.h
+	$(AM_V_at)$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(CLANG) $(FUZZ_CFLAGS) -D_GNU_SOURCE -I$(top_builddir) \
+		-I$(top_srcdir)/src/tools/vitale -o $@ $(srcdir)/tests/fuzz/fuzz_vitale_http.c \
+		$(srcdir)/src/tools/vitale/http.c
+
+.PHONY: fuzz-vitale
+fuzz-vitale: tests/fuzz/fuzz_vitale_render tests/fuzz/fuzz_vitale_http
+	$(TESTS_ENVIRONMENT) FUZZ_SECONDS='$(FUZZ_SECONDS)' \
+		$(SHELL) $(srcdir)/tests/fuzz/run-fuzz-vitale.sh
+endif
