@@ -98,3 +98,10 @@ fuzz-vitale: tests/fuzz/fuzz_vitale_render tests/fuzz/fuzz_vitale_http
 	$(TESTS_ENVIRONMENT) FUZZ_SECONDS='$(FUZZ_SECONDS)' \
 		$(SHELL) $(srcdir)/tests/fuzz/run-fuzz-vitale.sh
 endif
+
+# Benchmark: carte Vitale inserted -> JSON line of `watch` (docs/PERFORMANCE.md).
+EXTRA_DIST += bench/run-vitale-kiosk.sh
+.PHONY: bench-vitale
+bench-vitale: santecard-vitale santecard-sim
+	top_builddir='$(abs_top_builddir)' VPCD_DRIVER='$(VPCD_DRIVER)' \
+		$(top_srcdir)/bench/run-vitale-kiosk.sh 20
