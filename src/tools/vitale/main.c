@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "vitale.h"
 
@@ -72,6 +73,10 @@ void vusage_error(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
+	/* a core dump would put the card's personal data on disk */
+	struct rlimit no_core = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &no_core);
 	if (argc < 2) {
 		usage(stderr);
 		return VX_USAGE;
