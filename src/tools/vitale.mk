@@ -75,6 +75,7 @@ EXTRA_DIST += tests/fuzz/fuzz_vitale_render.c tests/fuzz/fuzz_vitale_http.c \
 	tests/fuzz/run-fuzz-vitale.sh
 CLEANFILES += tests/fuzz/fuzz_vitale_render tests/fuzz/fuzz_vitale_http
 TESTS += tests/fuzz/run-fuzz-vitale.sh
+.PHONY: fuzz-vitale
 
 if HAVE_LIBFUZZER
 check_SCRIPTS += tests/fuzz/fuzz_vitale_render tests/fuzz/fuzz_vitale_http
@@ -93,10 +94,12 @@ tests/fuzz/fuzz_vitale_http: $(srcdir)/tests/fuzz/fuzz_vitale_http.c \
 		-I$(top_srcdir)/src/tools/vitale -o $@ $(srcdir)/tests/fuzz/fuzz_vitale_http.c \
 		$(srcdir)/src/tools/vitale/http.c
 
-.PHONY: fuzz-vitale
 fuzz-vitale: tests/fuzz/fuzz_vitale_render tests/fuzz/fuzz_vitale_http
 	$(TESTS_ENVIRONMENT) FUZZ_SECONDS='$(FUZZ_SECONDS)' \
 		$(SHELL) $(srcdir)/tests/fuzz/run-fuzz-vitale.sh
+else
+fuzz-vitale:
+	@echo "make fuzz-vitale: configure found no clang supporting -fsanitize=fuzzer" >&2; exit 1
 endif
 
 # Benchmark: carte Vitale inserted -> JSON line of `watch` (docs/PERFORMANCE.md).

@@ -175,7 +175,7 @@ static int read_once(stc_ctx *ctx, const struct read_opts *o)
 			first_err = &v[1];
 		}
 	}
-	code = result_code(first_err, o);
+	code = first_err ? result_code(first_err, o) : VX_NO_CARD;
 out:
 	vcard_wipe(&v[0]);
 	vcard_wipe(&v[1]);

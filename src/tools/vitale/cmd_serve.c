@@ -34,7 +34,7 @@
 #define REQ_MAX 8192
 #define REQ_TIMEOUT_MS 10000
 #define KEEPALIVE_MS 15000
-#define OUT_MAX (256 * 1024)
+#define OUT_MAX ((size_t)256 * 1024)
 #define MAX_SLOTS 16
 
 static volatile int stop_flag;

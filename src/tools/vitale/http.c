@@ -60,15 +60,15 @@ static enum http_parse request_line(const char *s, size_t n, struct http_req *r)
 	target = sp1 + 1;
 	tlen = (size_t)(sp2 - target);
 	vlen = n - (size_t)(sp2 + 1 - s);
-	if (vlen != 8 || (memcmp(sp2 + 1, "HTTP/1.1", 8) && memcmp(sp2 + 1, "HTTP/1.0", 8))) {
-		if (vlen >= 5 && !memcmp(sp2 + 1, "HTTP/", 5))
+	if (vlen != 8 || (memcmp(sp2 + 1, "HTTP/1.1", 8) != 0 && memcmp(sp2 + 1, "HTTP/1.0", 8) != 0)) {
+		if (vlen >= 5 && memcmp(sp2 + 1, "HTTP/", 5) == 0)
 			return HTTP_BAD_VERSION;
 		return HTTP_BAD;
 	}
 	for (const char *m = s; m < sp1; m++)
 		if (*m < 'A' || *m > 'Z')
 			return HTTP_BAD;
-	if (sp1 - s != 3 || memcmp(s, "GET", 3))
+	if (sp1 - s != 3 || memcmp(s, "GET", 3) != 0)
 		return HTTP_BAD_METHOD;
 	if (tlen == 0 || target[0] != '/')
 		return HTTP_BAD;

@@ -103,13 +103,9 @@ void sb_json_str(struct sbuf *b, const char *s)
 		if (*u == '"' || *u == '\\') {
 			esc[1] = (char)*u;
 			sb_putn(b, esc, 2);
-		} else if (*u < 0x20 || *u == 0x7F) {
-			esc[4] = hexd[*u >> 4];
-			esc[5] = hexd[*u & 0x0F];
-			sb_putn(b, esc, 6);
-		} else if (*u == '<' || *u == '>' || *u == '&') {
-			/* harmless in JSON; escaped so that a document never reads as
-			 * markup wherever it ends up */
+		} else if (*u < 0x20 || *u == 0x7F || *u == '<' || *u == '>' || *u == '&') {
+			/* controls must be escaped; < > & need not, but escaped a
+			 * document never reads as markup wherever it ends up */
 			esc[4] = hexd[*u >> 4];
 			esc[5] = hexd[*u & 0x0F];
 			sb_putn(b, esc, 6);
