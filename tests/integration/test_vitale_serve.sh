@@ -144,6 +144,10 @@ else
 		[ "$ans" = ok ] || { echo "    $ans"; cat "$T/cdp.err" "$T/chromium.log" 2>/dev/null | tail -5; return 1; }
 	}
 	ocr_has() {
+		if ! command -v tesseract > /dev/null; then
+			echo "    SKIP (OCR): tesseract not installed (apt-get install tesseract-ocr)"
+			return 0
+		fi
 		tesseract "$1" "$T/ocr" > /dev/null 2>&1 && grep -q -- "$2" "$T/ocr.txt" ||
 			{ echo "    OCR read:"; cat "$T/ocr.txt" 2>/dev/null; return 1; }
 	}

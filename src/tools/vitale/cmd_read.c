@@ -75,9 +75,10 @@ static int candidates(stc_ctx *ctx, const struct read_opts *o, char (*names)[STC
 	}
 	stc_readers_free(list);
 	if (!named) {
-		if (o->reader)
+		/* read --wait says it once, at the timeout */
+		if (o->wait_ms < 0 && o->reader)
 			fprintf(stderr, "%s: no reader named '%s'\n", vtool_name, o->reader);
-		else
+		else if (o->wait_ms < 0)
 			fprintf(stderr, "%s: no smart card reader found\n", vtool_name);
 		return VX_NO_READER;
 	}
