@@ -49,6 +49,10 @@ src/tools/vitale/web_assets.c: $(srcdir)/src/tools/vitale/embed.sh \
 
 dist_man_MANS += docs/santecard-vitale.1
 
+# The corrupt-TLV card of the bad-input tests (the wrong-key one is made by
+# tests/integration/test_vitale_read.sh: check_nir forbids it here).
+dist_profiles_DATA += firmware/profiles/vitale-corrupt.profile
+
 # Tests through the real pcscd + vpcd + santecard-sim (tests/integration/testbed).
 TESTS += \
 	tests/integration/test_vitale_read.sh \
@@ -60,6 +64,17 @@ EXTRA_DIST += \
 # tesseract reading the screenshots, then the HTTP rules (curl, socat).
 TESTS += tests/integration/test_vitale_serve.sh
 EXTRA_DIST += tests/integration/test_vitale_serve.sh
+
+# Unit tests of the pure parts: renderings, escaping, the HTTP parser.
+check_PROGRAMS += tests/unit/check_vitale_tool
+TESTS += tests/unit/check_vitale_tool
+tests_unit_check_vitale_tool_SOURCES = tests/unit/check_vitale_tool.c \
+	src/tools/vitale/sbuf.c src/tools/vitale/vcard.c src/tools/vitale/render_json.c \
+	src/tools/vitale/render_fhir.c src/tools/vitale/render_hl7.c \
+	src/tools/vitale/render_text.c src/tools/vitale/http.c src/tools/vitale/vitale.h
+tests_unit_check_vitale_tool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/vitale
+tests_unit_check_vitale_tool_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_vitale_tool_LDADD = libsantecard.la $(CHECK_LIBS)
 
 # libFuzzer targets (clang, from the sources, like tests/fuzz/fuzz_vitale):
 # the card's files through stc_vitale_parse and every santecard-vitale output,
