@@ -5,7 +5,7 @@
 # python3), and every documented exit code: no service, no reader, no card,
 # not a Vitale card (CPS, another card), unreadable (corrupt TLV), wrong NIR key.
 # Three test beds: "vitale-family cps-doctor", "vitale-corrupt vitale-badkey",
-# "readertest none".
+# "readertest vitale1".
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
 if [ -z "${TESTBED_DIR:-}" ]; then
@@ -39,7 +39,7 @@ EOF2
 		case $part in
 		family) cards="vitale-family cps-doctor" ;;
 		bad) cards="vitale-corrupt vitale-badkey" ;;
-		other) cards="readertest none" ;;
+		other) cards="readertest vitale1" ;;
 		esac
 		SANTECARD_PROFILE_DIR=$profiles VREAD_PART=$part "$here/testbed" --cards "$cards" "$self" |
 			tee -a "$log" || rc=1
@@ -207,8 +207,12 @@ l = open(sys.argv[1]).read().splitlines()
 assert l[0].split("|")[3].startswith("290056912321089^") and l[1].split("|")[3] == ""' "$T/out"
 	;;
 other)
-	run "another card (reader-test applet): not a Vitale card" 12 read
+	run "another card (reader-test applet): not a Vitale card" 12 read --reader "$R0"
 	check "  no crash" no_crash
+	run "carte Vitale 1: not readable (data coding not public)" 12 read --json --reader "$R1"
+	check "  says why" grep -q "carte Vitale 1: its data coding is not public" "$T/err"
+	check "  error vitale1-unsupported" grep -q '"error":"vitale1-unsupported"' "$T/out"
+	run "no reader given, a Vitale 1 and another card: not a Vitale card" 12 read
 	;;
 esac
 tb_summary

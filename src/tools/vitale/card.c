@@ -54,6 +54,9 @@ static void read_token(stc_card *card, struct vcard *v)
 	if (rv != STC_OK) {
 		v->rv = rv;
 		v->result = classify(rv);
+		/* the token layer has no driver for a Vitale 1 (its ATR names it) */
+		if (v->result == VC_NOT_VITALE && v->kind == STC_CARD_VITALE1)
+			v->result = VC_VITALE1;
 		return;
 	}
 	v->kind = stc_token_kind(tok);
