@@ -4,8 +4,8 @@
 # card checked field by field against its profile (an independent JSON parser:
 # python3), and every documented exit code: no service, no reader, no card,
 # not a Vitale card (CPS, another card), unreadable (corrupt TLV), wrong NIR key.
-# Three test beds: "vitale-family cps-doctor", "vitale-corrupt vitale-badkey",
-# "readertest vitale1".
+# Four test beds: "vitale-family cps-doctor", "vitale-corrupt vitale-badkey",
+# "readertest vitale1", and a card with 19 beneficiaries made here.
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
 if [ -z "${TESTBED_DIR:-}" ]; then
@@ -34,12 +34,25 @@ beneficiary.2.birth = 19850612
 beneficiary.2.nir = 185067511512381
 beneficiary.2.nir_bad_key_ok = yes
 EOF2
+	# a full family card: 19 beneficiaries (the most a card holds), files of
+	# 1266 and 361 bytes, more than one READ BINARY of 256 bytes each
+	{
+		echo "card = vitale2"
+		echo "card.validity = 20220101"
+		for i in $(seq 19); do
+			n13=1850675115$(printf '%03d' "$i")
+			printf 'beneficiary.%d.surname = NOMBREUX-TEST\nbeneficiary.%d.given = ENFANT%d\n' "$i" "$i" "$i"
+			printf 'beneficiary.%d.birth = 19850612\nbeneficiary.%d.nir = %s%02d\n' "$i" "$i" \
+				"$n13" $((97 - 10#$n13 % 97))
+		done
+	} > "$profiles/vitale-nineteen.profile"
 	rc=0
-	for part in family bad other; do
+	for part in family bad other big; do
 		case $part in
 		family) cards="vitale-family cps-doctor" ;;
 		bad) cards="vitale-corrupt vitale-badkey" ;;
 		other) cards="readertest vitale1" ;;
+		big) cards="vitale-nineteen none" ;;
 		esac
 		SANTECARD_PROFILE_DIR=$profiles VREAD_PART=$part "$here/testbed" --cards "$cards" "$self" |
 			tee -a "$log" || rc=1
@@ -50,7 +63,7 @@ EOF2
 		p=$((p + a)) f=$((f + b)) parts=$((parts + 1))
 	done < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log")
 	rm -f "$log"
-	[ "$parts" = 3 ] || { f=$((f + 1)); rc=1; }
+	[ "$parts" = 4 ] || { f=$((f + 1)); rc=1; }
 	echo "$p passed, $f failed"
 	[ "$rc" = 0 ] && [ "$f" = 0 ]
 	exit $?
@@ -213,6 +226,15 @@ other)
 	check "  says why" grep -q "carte Vitale 1: its data coding is not public" "$T/err"
 	check "  error vitale1-unsupported" grep -q '"error":"vitale1-unsupported"' "$T/out"
 	run "no reader given, a Vitale 1 and another card: not a Vitale card" 12 read
+	;;
+big)
+	run "19 beneficiaries (files over 256 bytes)" 0 read --json
+	check "  all 19, in order, NIRs checked" $PY -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["beneficiaries"]
+assert [p["given"] for p in b] == ["ENFANT%d" % i for i in range(1, 20)], b
+assert all(p["nir_key_valid"] and p["nir"].startswith("1850675115") for p in b)
+assert b[18]["nir"][10:13] == "019"' "$T/out"
 	;;
 esac
 tb_summary
