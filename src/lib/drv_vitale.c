@@ -49,17 +49,45 @@ static stc_rv vitale_probe(stc_card *card, stc_card_kind *kind)
 	return rv;   /* the card went away, pcscd died ... */
 }
 
-/* READ BINARY of the EF at SFI 2 of the current DF, whole (up to 256 bytes). */
+/*
+ * READ BINARY of the EF at SFI 2 of the current DF, whole. The first read (by
+ * SFI, Le=00) makes the EF current and brings up to 256 bytes; a file of 256
+ * bytes or more (a family card: 4 beneficiaries make an identity file of about
+ * 270 bytes, 19 beneficiaries 1266) is read on by offset, 256 bytes at a time,
+ * until the card says the end is reached (fewer bytes, 6B00 past the end, or
+ * 6282 end of file).
+ */
 static stc_rv read_sfi2(stc_card *card, uint8_t *buf, size_t cap, size_t *len)
 {
 	stc_apdu a = { .ins = 0xB0, .p1 = 0x82, .p2 = 0x00, .le = 256 };
+	stc_rv rv = stci_cmd(card, &a, buf, cap < 256 ? cap : 256, len);
 
-	return stci_cmd(card, &a, buf, cap, len);
+	while (rv == STC_OK && *len % 256 == 0 && *len > 0 && *len <= 0x7FFF) {
+		size_t n = 0;
+		uint16_t sw;
+		stc_apdu more = { .ins = 0xB0, .p1 = (uint8_t)(*len >> 8), .p2 = (uint8_t)*len,
+				  .le = 256 };
+
+		if (cap - *len < 256)
+			return STC_ERR_BUFFER_TOO_SMALL;
+		rv = stc_transmit(card, &more, buf + *len, 256, &n, &sw);
+		if (rv != STC_OK)
+			return rv;
+		if (sw == 0x6B00)
+			break;             /* the offset is the end of the file */
+		if (sw != 0x9000 && sw != 0x6282)
+			return stc_sw_to_rv(sw);
+		*len += n;
+		if (n < 256 || sw == 0x6282)
+			break;
+	}
+	return rv;
 }
 
 static stc_rv vitale_read(stc_token *tok, stc_beneficiary *out, size_t max, size_t *count)
 {
-	uint8_t ident[256], nirs[256], fci[256];
+	/* 19 beneficiaries: 1266 bytes of identities, 361 of NIRs */
+	uint8_t ident[2048], nirs[1024], fci[256];
 	size_t ident_len = 0, nirs_len = 0;
 	stc_apdu sel_mf = { .ins = 0xA4, .p1 = 0x00, .p2 = 0x00, .data = mf, .lc = sizeof(mf),
 			    .le = 256 };
