@@ -12,14 +12,24 @@
  * "types", one entry per word (a verify takes one, a modify takes the old PIN,
  * the new one and its confirmation); the word "cancel" is the Cancel key
  * (64 01) and "timeout" a user who never types (64 00). Entries outside the
- * structure's min/max are refused with 6B 80, as readers do. Test code only.
+ * structure's min/max are refused with 6B 80, as readers do.
+ *
+ * With STC_PINPAD_EVENTS=1 it also reports card movement the way our CCID and
+ * NFC drivers do (TAG_IFD_POLLING_THREAD_WITH_TIMEOUT: a function that returns
+ * as soon as the card's presence changes, checked every 10 ms), instead of
+ * pcscd polling the reader every 400 ms as it does vpcd. One lock serialises
+ * every call into vpcd, whose presence check shares the socket with the APDUs.
+ * Test code only.
  */
 #include "config.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ifdhandler.h>
 #include <reader.h>
@@ -28,6 +38,11 @@
 #define IOCTL_MODIFY SCARD_CTL_CODE(0x330000 + FEATURE_MODIFY_PIN_DIRECT)
 
 static void *inner;
+static pthread_mutex_t inner_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int stop_polling;
+
+#define LOCKED(call) do { pthread_mutex_lock(&inner_mu); rc = (call); \
+		pthread_mutex_unlock(&inner_mu); } while (0)
 
 #define INNER(name) ((__typeof__(&name))inner_sym(#name))
 
@@ -49,51 +64,142 @@ static void *inner_sym(const char *name)
 RESPONSECODE IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 {
 	__typeof__(&IFDHCreateChannelByName) f = INNER(IFDHCreateChannelByName);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun, DeviceName) : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun, DeviceName));
+	return rc;
 }
 
 RESPONSECODE IFDHCreateChannel(DWORD Lun, DWORD Channel)
 {
 	__typeof__(&IFDHCreateChannel) f = INNER(IFDHCreateChannel);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun, Channel) : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun, Channel));
+	return rc;
 }
 
 RESPONSECODE IFDHCloseChannel(DWORD Lun)
 {
 	__typeof__(&IFDHCloseChannel) f = INNER(IFDHCloseChannel);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun) : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun));
+	return rc;
+}
+
+/* ------------------------------------------------------ card movement */
+
+static int events_on(void)
+{
+	const char *e = getenv("STC_PINPAD_EVENTS");
+
+	return e && *e && strcmp(e, "0");
+}
+
+static RESPONSECODE presence(DWORD Lun)
+{
+	__typeof__(&IFDHICCPresence) f = INNER(IFDHICCPresence);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
+
+	if (f)
+		LOCKED(f(Lun));
+	return rc;
+}
+
+/* pcscd's event thread: back as soon as the presence changes (or timeout_ms,
+ * or a stop); pcscd then reads the state itself. */
+static RESPONSECODE poll_presence(DWORD Lun, int timeout_ms)
+{
+	RESPONSECODE first = presence(Lun);
+	struct timespec tick = { 0, 10 * 1000000L };
+	long waited = 0;
+
+	while (!atomic_load(&stop_polling)) {
+		RESPONSECODE now;
+
+		nanosleep(&tick, NULL);
+		waited += 10;
+		now = presence(Lun);
+		if (now != first || (timeout_ms > 0 && waited >= timeout_ms))
+			break;
+	}
+	return IFD_SUCCESS;
+}
+
+static RESPONSECODE stop_poll(DWORD Lun)
+{
+	(void)Lun;
+	atomic_store(&stop_polling, 1);
+	return IFD_SUCCESS;
 }
 
 RESPONSECODE IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 {
-	__typeof__(&IFDHGetCapabilities) f = INNER(IFDHGetCapabilities);
+	if (events_on() && (Tag == TAG_IFD_POLLING_THREAD_WITH_TIMEOUT ||
+			    Tag == TAG_IFD_STOP_POLLING_THREAD)) {
+		RESPONSECODE (*poll)(DWORD, int) = poll_presence;
+		RESPONSECODE (*stop)(DWORD) = stop_poll;
 
-	return f ? f(Lun, Tag, Length, Value) : IFD_COMMUNICATION_ERROR;
+		if (*Length < sizeof(poll))
+			return IFD_ERROR_INSUFFICIENT_BUFFER;
+		/* the pointer's bytes, as pcscd reads them back */
+		if (Tag == TAG_IFD_STOP_POLLING_THREAD)
+			memcpy(Value, &stop, sizeof(stop));
+		else
+			memcpy(Value, &poll, sizeof(poll));
+		*Length = sizeof(poll);
+		return IFD_SUCCESS;
+	}
+	if (events_on() && Tag == TAG_IFD_POLLING_THREAD_KILLABLE) {
+		if (*Length < 1)
+			return IFD_ERROR_INSUFFICIENT_BUFFER;
+		Value[0] = 0;   /* stop it with stop_poll, not pthread_cancel */
+		*Length = 1;
+		return IFD_SUCCESS;
+	}
+	{
+	__typeof__(&IFDHGetCapabilities) f = INNER(IFDHGetCapabilities);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
+
+	if (f)
+		LOCKED(f(Lun, Tag, Length, Value));
+	return rc;
+	}
 }
 
 RESPONSECODE IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
 {
 	__typeof__(&IFDHSetCapabilities) f = INNER(IFDHSetCapabilities);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun, Tag, Length, Value) : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun, Tag, Length, Value));
+	return rc;
 }
 
 RESPONSECODE IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1,
 					UCHAR PTS2, UCHAR PTS3)
 {
 	__typeof__(&IFDHSetProtocolParameters) f = INNER(IFDHSetProtocolParameters);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun, Protocol, Flags, PTS1, PTS2, PTS3) : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun, Protocol, Flags, PTS1, PTS2, PTS3));
+	return rc;
 }
 
 RESPONSECODE IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
 {
 	__typeof__(&IFDHPowerICC) f = INNER(IFDHPowerICC);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun, Action, Atr, AtrLength) : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun, Action, Atr, AtrLength));
+	return rc;
 }
 
 RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
@@ -101,16 +207,21 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 				PSCARD_IO_HEADER RecvPci)
 {
 	__typeof__(&IFDHTransmitToICC) f = INNER(IFDHTransmitToICC);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun, SendPci, TxBuffer, TxLength, RxBuffer, RxLength, RecvPci)
-		 : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun, SendPci, TxBuffer, TxLength, RxBuffer, RxLength, RecvPci));
+	return rc;
 }
 
 RESPONSECODE IFDHICCPresence(DWORD Lun)
 {
 	__typeof__(&IFDHICCPresence) f = INNER(IFDHICCPresence);
+	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
 
-	return f ? f(Lun) : IFD_COMMUNICATION_ERROR;
+	if (f)
+		LOCKED(f(Lun));
+	return rc;
 }
 
 /* ------------------------------------------------------------ the keypad */
