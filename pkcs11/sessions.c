@@ -355,9 +355,14 @@ static CK_RV pin_rv(stc_rv rv)
 {
 	if (rv == STC_ERR_INVALID_ARGS)
 		return CKR_PIN_LEN_RANGE;   /* outside the AODF's bounds, or refused by the keypad */
-	if (rv == STC_ERR_TIMEOUT)
-		return CKR_FUNCTION_CANCELED;   /* nobody typed: PKCS#11 has no timeout code */
 	return p11_rv(rv);
+}
+
+/* The same for an entry on the keypad: the reader's timeout (nobody typed)
+ * is a cancellation, PKCS#11 has no code for it (OpenSC says the same). */
+static CK_RV keypad_rv(stc_rv rv)
+{
+	return rv == STC_ERR_TIMEOUT ? CKR_FUNCTION_CANCELED : pin_rv(rv);
 }
 
 CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
@@ -403,7 +408,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 	} else if (p11_gone(r)) {
 		rv = p11_session_error(s, r);
 	} else {
-		rv = pin_rv(r);
+		rv = pPin ? pin_rv(r) : keypad_rv(r);
 	}
 	p11_leave();
 	return rv;
@@ -478,7 +483,7 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
 	else
 		r = stc_token_pin_change(s->token->tok, (const char *)pOldPin, ulOldLen,
 					 (const char *)pNewPin, ulNewLen, NULL);
-	rv = p11_gone(r) ? p11_session_error(s, r) : pin_rv(r);
+	rv = p11_gone(r) ? p11_session_error(s, r) : pOldPin ? pin_rv(r) : keypad_rv(r);
 	p11_leave();
 	return rv;
 }
