@@ -36,7 +36,8 @@ static CK_RV card_rv(struct p11_session *s, CK_RV rv)
 }
 
 /* Could the template match a CPS2ter object (a private CKO_DATA of application
- * "CPS")? A search for keys or certificates must not cost their 19 SELECTs. */
+ * "CPS")? A search for keys or certificates must not cost the 20 SELECTs that
+ * find them. */
 static int may_match_cps2ter(const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {
 	for (CK_ULONG i = 0; i < count; i++) {

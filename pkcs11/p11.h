@@ -165,7 +165,7 @@ CK_RV p11_token_info(struct p11_token *t, CK_TOKEN_INFO *info);
 /* The reader verifies PINs on its keypad (CKF_PROTECTED_AUTHENTICATION_PATH). */
 int p11_token_pinpad(struct p11_token *t);
 /* Add the CPS2ter situation files as private data objects, once per token
- * (19 SELECTs: only for a logged-in search that could match them). */
+ * (20 SELECTs: only for a logged-in search that could match them). */
 CK_RV p11_token_cps2ter(struct p11_token *t);
 CK_RV p11_object_value(struct p11_token *t, struct p11_object *o);
 struct p11_object *p11_object_get(struct p11_token *t, CK_OBJECT_HANDLE h);

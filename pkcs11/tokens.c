@@ -7,7 +7,7 @@
  * labels and IDs; a public key per certificate, labelled "Cle publique - "
  * + the certificate's label, with its CKA_ID. Values are read on first need
  * and kept while the token lives; nothing PIN-protected is read before login.
- * The CPS2ter situation files cost 19 SELECTs to find: they join the table
+ * The CPS2ter situation files cost 20 SELECTs to find: they join the table
  * only when a logged-in search could match them (p11_token_cps2ter).
  */
 #include "config.h"
