@@ -35,6 +35,29 @@ static CK_RV card_rv(struct p11_session *s, CK_RV rv)
 	return rv;
 }
 
+/* Could the template match a CPS2ter object (a private CKO_DATA of application
+ * "CPS")? A search for keys or certificates must not cost the 20 SELECTs that
+ * find them. */
+static int may_match_cps2ter(const CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+	for (CK_ULONG i = 0; i < count; i++) {
+		const CK_ATTRIBUTE *a = &tmpl[i];
+
+		if (!a->pValue)
+			continue;   /* p11_attr_match answers for it */
+		if (a->type == CKA_CLASS && (a->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
+					     *(const CK_OBJECT_CLASS *)a->pValue != CKO_DATA))
+			return 0;
+		if (a->type == CKA_PRIVATE && (a->ulValueLen != sizeof(CK_BBOOL) ||
+					       *(const CK_BBOOL *)a->pValue != CK_TRUE))
+			return 0;
+		if (a->type == CKA_APPLICATION &&
+		    (a->ulValueLen != 3 || memcmp(a->pValue, "CPS", 3) != 0))
+			return 0;
+	}
+	return 1;
+}
+
 CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	CK_RV rv = p11_enter();
@@ -51,6 +74,8 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, 
 	if (rv == CKR_OK) {
 		t = s->token;
 		rv = p11_token_objects(t);
+		if (rv == CKR_OK && t->logged_in && may_match_cps2ter(pTemplate, ulCount))
+			rv = p11_token_cps2ter(t);
 		if (rv == CKR_OK) {
 			free(s->found);
 			s->found = calloc(t->nobjs ? t->nobjs : 1, sizeof(CK_OBJECT_HANDLE));

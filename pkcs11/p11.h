@@ -28,7 +28,7 @@
 #include "santecard.h"
 
 #define P11_MAX_SLOTS 32
-#define P11_MAX_OBJECTS 96
+#define P11_MAX_OBJECTS 128
 #define P11_MAX_SESSIONS 1024
 
 /* Object classes as bits, for the attribute table. */
@@ -44,6 +44,7 @@ struct p11_object {
 	CK_OBJECT_CLASS cls;
 	unsigned stc_handle;          /* the token layer's handle (pubkey: its cert's) */
 	int is_private;               /* CKA_PRIVATE: shown only after C_Login */
+	int cps2ter;                  /* a CPS2ter situation file (found on demand) */
 	char label[STC_LABEL_MAX + 1];
 	uint8_t id[64];
 	size_t id_len;
@@ -69,6 +70,8 @@ struct p11_token {
 	int info_loaded;
 	stc_token_info info;
 	int logged_in;
+	int cps2ter_loaded;           /* the CPS2ter objects were looked for */
+	int cps2ter_tok;              /* ... by the current token-layer token */
 	unsigned long generation;     /* tells tokens of one slot apart */
 };
 
@@ -159,6 +162,11 @@ CK_RV p11_token_open(struct p11_slot *slot, stc_card *card, const stc_reader_inf
 void p11_token_free(struct p11_token *t);
 CK_RV p11_token_objects(struct p11_token *t);
 CK_RV p11_token_info(struct p11_token *t, CK_TOKEN_INFO *info);
+/* The reader verifies PINs on its keypad (CKF_PROTECTED_AUTHENTICATION_PATH). */
+int p11_token_pinpad(struct p11_token *t);
+/* Add the CPS2ter situation files as private data objects, once per token
+ * (20 SELECTs: only for a logged-in search that could match them). */
+CK_RV p11_token_cps2ter(struct p11_token *t);
 CK_RV p11_object_value(struct p11_token *t, struct p11_object *o);
 struct p11_object *p11_object_get(struct p11_token *t, CK_OBJECT_HANDLE h);
 int p11_object_visible(const struct p11_token *t, const struct p11_object *o);

@@ -182,6 +182,7 @@ static CK_RV token_reset(struct p11_token *t)
 	}
 	t->card = card;
 	t->tok = tok;
+	t->cps2ter_tok = 0;
 	/* the private objects' values were read under the PIN: forget them */
 	for (size_t i = 0; i < t->nobjs; i++) {
 		struct p11_object *o = &t->objs[i];
@@ -353,8 +354,15 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 static CK_RV pin_rv(stc_rv rv)
 {
 	if (rv == STC_ERR_INVALID_ARGS)
-		return CKR_PIN_LEN_RANGE;
+		return CKR_PIN_LEN_RANGE;   /* outside the AODF's bounds, or refused by the keypad */
 	return p11_rv(rv);
+}
+
+/* The same for an entry on the keypad: the reader's timeout (nobody typed)
+ * is a cancellation, PKCS#11 has no code for it (OpenSC says the same). */
+static CK_RV keypad_rv(stc_rv rv)
+{
+	return rv == STC_ERR_TIMEOUT ? CKR_FUNCTION_CANCELED : pin_rv(rv);
 }
 
 CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
@@ -383,20 +391,24 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 	else if (userType == CKU_CONTEXT_SPECIFIC && s->sign.kind == OP_NONE &&
 		 s->crypt.kind == OP_NONE)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (!pPin)
-		rv = CKR_ARGUMENTS_BAD;   /* a NULL PIN means a pinpad: none supported yet */
+	else if (!pPin && !p11_token_pinpad(t))
+		rv = CKR_ARGUMENTS_BAD;   /* a NULL PIN is for a protected path only */
 	if (rv != CKR_OK) {
 		p11_leave();
 		return rv;
 	}
-	r = stc_token_pin_verify(t->tok, (const char *)pPin, ulPinLen, NULL);
+	/* NULL: the user types on the reader's keypad (blocks until done) */
+	if (pPin)
+		r = stc_token_pin_verify(t->tok, (const char *)pPin, ulPinLen, NULL);
+	else
+		r = stc_token_pin_verify_pinpad(t->tok, NULL);
 	if (r == STC_OK) {
 		t->logged_in = 1;
 		rv = CKR_OK;
 	} else if (p11_gone(r)) {
 		rv = p11_session_error(s, r);
 	} else {
-		rv = pin_rv(r);
+		rv = pPin ? pin_rv(r) : keypad_rv(r);
 	}
 	p11_leave();
 	return rv;
@@ -457,15 +469,21 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
 		rv = CKR_SESSION_READ_ONLY;
 	else if (rv == CKR_OK && !has_pin(s->token))
 		rv = CKR_USER_PIN_NOT_INITIALIZED;
-	else if (rv == CKR_OK && (!pOldPin || !pNewPin))
-		rv = CKR_ARGUMENTS_BAD;
+	else if (rv == CKR_OK && (!pOldPin || !pNewPin) &&
+		 (pOldPin || pNewPin || !p11_token_pinpad(s->token)))
+		rv = CKR_ARGUMENTS_BAD;   /* both NULL: on the keypad */
 	if (rv != CKR_OK) {
 		p11_leave();
 		return rv;
 	}
-	r = stc_token_pin_change(s->token->tok, (const char *)pOldPin, ulOldLen,
-				 (const char *)pNewPin, ulNewLen, NULL);
-	rv = p11_gone(r) ? p11_session_error(s, r) : pin_rv(r);
+	/* the CPS3's unpadded PIN cannot be changed on a keypad: the token layer
+	 * says STC_ERR_NOT_SUPPORTED, CKR_FUNCTION_NOT_SUPPORTED here */
+	if (!pOldPin)
+		r = stc_token_pin_change_pinpad(s->token->tok, NULL);
+	else
+		r = stc_token_pin_change(s->token->tok, (const char *)pOldPin, ulOldLen,
+					 (const char *)pNewPin, ulNewLen, NULL);
+	rv = p11_gone(r) ? p11_session_error(s, r) : pOldPin ? pin_rv(r) : keypad_rv(r);
 	p11_leave();
 	return rv;
 }

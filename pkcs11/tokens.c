@@ -7,6 +7,8 @@
  * labels and IDs; a public key per certificate, labelled "Cle publique - "
  * + the certificate's label, with its CKA_ID. Values are read on first need
  * and kept while the token lives; nothing PIN-protected is read before login.
+ * The CPS2ter situation files cost 20 SELECTs to find: they join the table
+ * only when a logged-in search could match them (p11_token_cps2ter).
  */
 #include "config.h"
 
@@ -232,6 +234,57 @@ CK_RV p11_token_objects(struct p11_token *t)
 	return rv;
 }
 
+/* ------------------------------------------------- CPS2ter (on demand) */
+
+/* The token layer's list for its current token: a token reopened by a logout
+ * must list them again before it reads one. */
+static stc_rv cps2ter_list(struct p11_token *t, const stc_object **list, size_t *n)
+{
+	stc_rv rv = stc_token_cps2ter_objects(t->tok, list, n);
+
+	if (rv == STC_OK)
+		t->cps2ter_tok = 1;
+	return rv;
+}
+
+CK_RV p11_token_cps2ter(struct p11_token *t)
+{
+	const stc_object *list;
+	size_t n = 0;
+	stc_rv rv;
+
+	if (t->cps2ter_loaded)
+		return CKR_OK;
+	rv = cps2ter_list(t, &list, &n);   /* NOT_SUPPORTED but on a contact CPS3 */
+	if (p11_gone(rv))
+		return CKR_DEVICE_REMOVED;
+	t->cps2ter_loaded = 1;   /* looked for once: absent stays absent */
+	if (rv != STC_OK) {
+		if (rv != STC_ERR_NOT_SUPPORTED)
+			stc_log(STC_LOG_INFO, "pkcs11: CPS2ter objects not listed: %s",
+				stc_rv_name(rv));
+		return CKR_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct p11_object *o = new_object(t);
+
+		if (!o) {
+			stc_log(STC_LOG_INFO, "pkcs11: object table full, %zu CPS2ter objects left out",
+				n - i);
+			break;
+		}
+		o->cls = CKO_DATA;
+		o->cps2ter = 1;
+		o->is_private = 1;   /* PIN-protected on the card, whatever needs_pin says */
+		o->stc_handle = list[i].handle;
+		memcpy(o->label, list[i].label, sizeof(o->label));
+		memcpy(o->id, list[i].id, list[i].id_len);
+		o->id_len = list[i].id_len;
+		memcpy(o->application, list[i].application, sizeof(o->application));
+	}
+	return CKR_OK;
+}
+
 CK_RV p11_object_value(struct p11_token *t, struct p11_object *o)
 {
 	uint8_t *data = NULL;
@@ -244,6 +297,14 @@ CK_RV p11_object_value(struct p11_token *t, struct p11_object *o)
 		return CKR_OK;
 	if (o->cls == CKO_PRIVATE_KEY)
 		return CKR_ATTRIBUTE_SENSITIVE;
+	if (o->cps2ter && !t->cps2ter_tok) {
+		const stc_object *list;
+		size_t n;
+
+		rv = cps2ter_list(t, &list, &n);
+		if (rv != STC_OK)
+			return p11_rv(rv);
+	}
 	rv = stc_token_read_object(t->tok, o->stc_handle, &data, &len);
 	if (rv != STC_OK)
 		return p11_rv(rv);
@@ -280,6 +341,14 @@ CK_RV p11_object_pkey(struct p11_token *t, struct p11_object *o, void **pkey)
 }
 
 /* --------------------------------------------------------- token info */
+
+int p11_token_pinpad(struct p11_token *t)
+{
+	stc_pinpad_info pi;
+
+	/* a reader whose features cannot be read has no keypad for us */
+	return t->card && stc_card_pinpad(t->card, &pi) == STC_OK && pi.verify;
+}
 
 static const char *model(stc_card_kind kind)
 {
@@ -353,7 +422,10 @@ CK_RV p11_token_info(struct p11_token *t, CK_TOKEN_INFO *info)
 	} else if (rv != STC_ERR_NOT_SUPPORTED) {
 		/* the card did not answer the PIN status: still a PIN card */
 		info->flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
-	} else {
+	}
+	if (rv != STC_ERR_NOT_SUPPORTED && p11_token_pinpad(t))
+		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	if (rv == STC_ERR_NOT_SUPPORTED) {
 		info->ulMinPinLen = 0;
 		info->ulMaxPinLen = 0;
 	}

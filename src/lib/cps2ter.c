@@ -9,7 +9,7 @@
  * (tag 85: size, FID, type) costs a GET RESPONSE (A0 C0), so the probe skips
  * it and only the read asks for it; READ BINARY (A0 B0) within the size. The
  * files need the user PIN (98 04 otherwise). Finding which files exist costs
- * one SELECT each (19 APDUs), which is why the list is apart from the PKCS#15
+ * one SELECT each (20 APDUs with the MF and DF 7F01), which is why the list is apart from the PKCS#15
  * objects and built only when asked for. Nothing here is cached: the content
  * is PIN-protected.
  */

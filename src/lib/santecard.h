@@ -539,7 +539,7 @@ stc_rv stc_token_objects(stc_token *tok, const stc_object **objs, size_t *count)
  * shared/reference/cards.md §1.9) that exist on the card, as data objects
  * labelled as the vendor module does (CPS2TER_ACTIVITY_01_PS .. _16_PS for
  * 3F00/4010..401F, CPS_SIT_FACT for 3F00/7F01/4000; application "CPS";
- * needs_pin set). Finding them costs one SELECT per file (19 APDUs, once per
+ * needs_pin set). Finding them costs one SELECT per file (20 APDUs, once per
  * token), so they are listed apart from stc_token_objects() and only when
  * asked for; their handles (>= 0x1000) work with stc_token_read_object(),
  * which needs the PIN for them. STC_ERR_NOT_SUPPORTED on other tokens

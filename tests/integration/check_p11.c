@@ -28,6 +28,7 @@ static void *lib;
 #define CPS_SLOT 1
 #define VITALE_SLOT 2
 #define PIN "1234"
+#define P11_FIND_MAX 128
 
 static const uint8_t aut_id[] = { 0xe8, 0x28, 0xbd, 0x08, 0x0f, 0x80, 0x25, 0x00, 0x00, 0x01,
 				  0xff, 0x00, 0x10, 0x02 };
@@ -431,6 +432,8 @@ START_TEST(login_paths)
 	ck_assert_int_eq(f->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)"12345678", 8),
 			 CKR_USER_TYPE_INVALID);
 	ck_assert_int_eq(f->C_Login(h, 7, (CK_UTF8CHAR_PTR)PIN, 4), CKR_USER_TYPE_INVALID);
+	/* a NULL PIN is for a protected path: vpcd's readers have no keypad */
+	ck_assert_uint_eq(token_flags(CPS_SLOT) & CKF_PROTECTED_AUTHENTICATION_PATH, 0);
 	ck_assert_int_eq(f->C_Login(h, CKU_USER, NULL, 0), CKR_ARGUMENTS_BAD);
 	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"123456789", 9),
 			 CKR_PIN_LEN_RANGE);
@@ -844,6 +847,114 @@ START_TEST(reset_elsewhere)
 }
 END_TEST
 
+/* ------------------------------------------ CPS2ter objects, on demand */
+
+/* The CPS2ter volet's commands (CLA A0) pcscd has passed so far. */
+static long a0_apdus(void)
+{
+	const char *path = getenv("TESTBED_PCSCD_LOG");
+	char line[4096];
+	long n = 0;
+	FILE *fp = path ? fopen(path, "r") : NULL;
+
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp))
+		if (strstr(line, " APDU: A0 "))
+			n++;
+	fclose(fp);
+	return n;
+}
+
+/* Handles of the data objects labelled CPS2TER_* or CPS_SIT_FACT. */
+static CK_ULONG find_cps2ter(CK_SESSION_HANDLE h, CK_ATTRIBUTE *tmpl, CK_ULONG count,
+			     CK_OBJECT_HANDLE *out, CK_ULONG cap)
+{
+	CK_OBJECT_HANDLE all[P11_FIND_MAX];
+	CK_ULONG n = 0, found = 0;
+
+	ck_assert_int_eq(f->C_FindObjectsInit(h, tmpl, count), CKR_OK);
+	ck_assert_int_eq(f->C_FindObjects(h, all, P11_FIND_MAX, &n), CKR_OK);
+	ck_assert_int_eq(f->C_FindObjectsFinal(h), CKR_OK);
+	for (CK_ULONG i = 0; i < n; i++) {
+		char label[64] = "";
+		CK_ATTRIBUTE a = { CKA_LABEL, label, sizeof(label) - 1 };
+
+		ck_assert_int_eq(f->C_GetAttributeValue(h, all[i], &a, 1), CKR_OK);
+		label[a.ulValueLen] = 0;
+		if ((strncmp(label, "CPS2TER_", 8) == 0 || strcmp(label, "CPS_SIT_FACT") == 0) &&
+		    found < cap)
+			out[found++] = all[i];
+	}
+	return found;
+}
+
+static int value_has(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, const char *text)
+{
+	uint8_t buf[1024];
+	CK_ATTRIBUTE a = { CKA_VALUE, buf, sizeof(buf) };
+
+	ck_assert_int_eq(f->C_GetAttributeValue(h, o, &a, 1), CKR_OK);
+	for (size_t i = 0; i + strlen(text) <= a.ulValueLen; i++)
+		if (memcmp(buf + i, text, strlen(text)) == 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(cps2ter_lazy)
+{
+	CK_SESSION_HANDLE h = open_ro(CPS_SLOT);
+	CK_OBJECT_CLASS data = CKO_DATA;
+	CK_BBOOL no = CK_FALSE;
+	const char *label = "CPS2TER_ACTIVITY_01_PS";
+	CK_ATTRIBUTE by_label[] = { { CKA_CLASS, &data, sizeof(data) },
+				    { CKA_LABEL, (void *)label, strlen(label) } };
+	CK_ATTRIBUTE public_data[] = { { CKA_CLASS, &data, sizeof(data) },
+				       { CKA_PRIVATE, &no, sizeof(no) } };
+	CK_OBJECT_HANDLE objs[32], act1;
+	CK_BBOOL priv = CK_FALSE;
+	char app[16] = "";
+	CK_ATTRIBUTE attrs[] = { { CKA_PRIVATE, &priv, sizeof(priv) },
+				 { CKA_APPLICATION, app, sizeof(app) - 1 } };
+	long n0;
+
+	/* before login: absent, and not looked for */
+	sleep_ms(200);
+	n0 = a0_apdus();
+	ck_assert_uint_eq(find_cps2ter(h, NULL, 0, objs, 32), 0);
+	/* after login, searches that cannot match them send no CLA A0 */
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	ck_assert_uint_ne(find(h, CKO_PRIVATE_KEY, aut_id, sizeof(aut_id)), CK_INVALID_HANDLE);
+	ck_assert_uint_ne(find(h, CKO_CERTIFICATE, sig_id, sizeof(sig_id)), CK_INVALID_HANDLE);
+	ck_assert_uint_eq(find_cps2ter(h, public_data, 2, objs, 32), 0);
+	sleep_ms(200);   /* pcscd's log is written asynchronously */
+	ck_assert_int_eq(a0_apdus(), n0);
+	/* a search for data objects finds the 17 (16 activities + SIT_FACT) */
+	ck_assert_uint_eq(find_cps2ter(h, by_label, 2, objs, 32), 1);
+	act1 = objs[0];
+	sleep_ms(200);
+	/* the token layer's probe: SELECT MF, the 16 EFs, MF again, DF 7F01, EF 4000 */
+	ck_assert_int_eq(a0_apdus() - n0, 20);
+	ck_assert_uint_eq(find_cps2ter(h, NULL, 0, objs, 32), 17);
+	ck_assert_int_eq(f->C_GetAttributeValue(h, act1, attrs, 2), CKR_OK);
+	ck_assert_int_eq(priv, CK_TRUE);
+	ck_assert_uint_eq(attrs[1].ulValueLen, 3);
+	ck_assert_int_eq(memcmp(app, "CPS", 3), 0);
+	ck_assert(value_has(h, act1, "CABINET TEST"));
+	/* found once per token */
+	n0 = a0_apdus();
+	ck_assert_uint_eq(find_cps2ter(h, NULL, 0, objs, 32), 17);
+	sleep_ms(200);
+	ck_assert_int_eq(a0_apdus(), n0);
+	/* hidden after the logout; read again after the next login (the card
+	 * was reset in between: the token layer lists them anew) */
+	ck_assert_int_eq(f->C_Logout(h), CKR_OK);
+	ck_assert_uint_eq(find_cps2ter(h, NULL, 0, objs, 32), 0);
+	ck_assert_int_eq(f->C_GetAttributeValue(h, act1, attrs, 2), CKR_OBJECT_HANDLE_INVALID);
+	ck_assert_int_eq(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 4), CKR_OK);
+	ck_assert(value_has(h, act1, "CABINET TEST"));
+}
+END_TEST
+
 /* ------------------------------------------------ PIN counter (last) */
 
 START_TEST(pin_counter)
@@ -895,6 +1006,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, card_removed);
 	tcase_add_test(tc, pcscd_restart);
 	tcase_add_test(tc, reset_elsewhere);
+	tcase_add_test(tc, cps2ter_lazy);
 	tcase_add_test(tc, pin_counter);
 	suite_add_tcase(s, tc);
 	return s;

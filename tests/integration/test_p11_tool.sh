@@ -33,6 +33,7 @@ p11() { "${client[@]}" pkcs11-tool --module "$MOD" "$@"; }
 P11TOOL=$(type -P p11tool)
 p11tool() { "${client[@]}" "$P11TOOL" "$@"; }
 verify() { openssl dgst "$@" > /dev/null; }
+not() { ! "$@"; }
 
 [ -f "$MOD" ] || { echo "no module $MOD (make)"; exit 1; }
 [ -f "$PKI/auth.crt.der" ] || { echo "no PKI in $PKI (make pki)"; exit 1; }
@@ -69,6 +70,19 @@ p11 --login --pin 1234 -O > "$T/Ol" 2>&1
 check "-O --login: CPS_PRIV_AUT" grep -q "label: *CPS_PRIV_AUT" "$T/Ol"
 check "-O --login: CPS_PRIV_SIG" grep -q "label: *CPS_PRIV_SIG" "$T/Ol"
 check "-O --login: private data objects" grep -q "label: *'CPS_ACTIVITY_01_PS'" "$T/Ol"
+# the CPS2ter volet's situation files: private data objects, found on demand
+check "-O --login: CPS2TER_ACTIVITY_01_PS .. 16_PS" test "$(for i in $(seq -w 1 16); do
+	grep -c "label: *'CPS2TER_ACTIVITY_${i}_PS'" "$T/Ol"; done | sort -u)" = 1
+check "-O --login: CPS_SIT_FACT" grep -q "label: *'CPS_SIT_FACT'" "$T/Ol"
+check "-O --login: CPS2ter objects are private, application CPS" test "$(grep -A3 \
+	"label: *'CPS2TER_ACTIVITY_07_PS'" "$T/Ol" | grep -c "application: *'CPS'\|private$")" = 2
+check "-O: no CPS2ter object before login" not grep -q "CPS2TER\|CPS_SIT_FACT" "$T/O"
+p11 --login --pin 1234 --read-object --type data --label CPS2TER_ACTIVITY_01_PS -o "$T/c2" \
+	> /dev/null 2>&1
+check "--read-object CPS2TER_ACTIVITY_01_PS: DER with CABINET TEST" \
+	sh -c "openssl asn1parse -inform DER -in '$T/c2' | grep -q 'UTF8STRING *:CABINET TEST'"
+p11 --read-object --type data --label CPS2TER_ACTIVITY_01_PS -o "$T/c2n" > "$T/out" 2>&1
+check "--read-object CPS2TER_ACTIVITY_01_PS without login: not found" test ! -s "$T/c2n"
 p11 --slot-index 1 -O > "$T/Ov" 2>&1
 check "Vitale: three beneficiaries" test "$(grep -c "application: *'VITALE'" "$T/Ov")" = 3
 p11 --slot-index 1 --read-object --type data --label VITALE_BENEFICIAIRE_02 -o "$T/b2" \
