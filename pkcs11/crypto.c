@@ -475,7 +475,10 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG
 
 /* --------------------------------------------------- encrypt, decrypt */
 
-CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+/* C_EncryptInit / C_DecryptInit: encrypt with the public key in software,
+ * decrypt with the private key on the card; one operation slot (s->crypt). */
+static CK_RV crypt_init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+			CK_OBJECT_HANDLE hKey, enum p11_op_kind kind)
 {
 	CK_RV rv = p11_enter();
 	struct p11_session *s = NULL;
@@ -484,15 +487,18 @@ CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_
 
 	if (rv != CKR_OK)
 		return rv;
-	rv = init_common(hSession, pMechanism, hKey, CKF_ENCRYPT, &s, &m, &k);
+	rv = init_common(hSession, pMechanism, hKey, kind == OP_ENCRYPT ? CKF_ENCRYPT : CKF_DECRYPT,
+			 &s, &m, &k);
 	if (rv == CKR_OK && s->crypt.kind != OP_NONE)
 		rv = CKR_OPERATION_ACTIVE;
-	if (rv == CKR_OK && k->cls != CKO_PUBLIC_KEY)
+	if (rv == CKR_OK && k->cls != (kind == OP_ENCRYPT ? CKO_PUBLIC_KEY : CKO_PRIVATE_KEY))
 		rv = CKR_KEY_TYPE_INCONSISTENT;
 	if (rv == CKR_OK && !(k->usage & STC_USAGE_DECRYPT))
 		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+	if (rv == CKR_OK && k->is_private && !s->token->logged_in)
+		rv = CKR_USER_NOT_LOGGED_IN;
 	if (rv == CKR_OK) {
-		s->crypt.kind = OP_ENCRYPT;
+		s->crypt.kind = kind;
 		s->crypt.mech = m->type;
 		s->crypt.key = k;
 	} else if (rv == CKR_DEVICE_REMOVED && s) {
@@ -500,6 +506,11 @@ CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_
 	}
 	p11_leave();
 	return rv;
+}
+
+CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+	return crypt_init(hSession, pMechanism, hKey, OP_ENCRYPT);
 }
 
 CK_RV C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
@@ -554,31 +565,7 @@ out:
 
 CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	CK_RV rv = p11_enter();
-	struct p11_session *s = NULL;
-	const struct p11_mech *m;
-	struct p11_object *k;
-
-	if (rv != CKR_OK)
-		return rv;
-	rv = init_common(hSession, pMechanism, hKey, CKF_DECRYPT, &s, &m, &k);
-	if (rv == CKR_OK && s->crypt.kind != OP_NONE)
-		rv = CKR_OPERATION_ACTIVE;
-	if (rv == CKR_OK && k->cls != CKO_PRIVATE_KEY)
-		rv = CKR_KEY_TYPE_INCONSISTENT;
-	if (rv == CKR_OK && !(k->usage & STC_USAGE_DECRYPT))
-		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
-	if (rv == CKR_OK && k->is_private && !s->token->logged_in)
-		rv = CKR_USER_NOT_LOGGED_IN;
-	if (rv == CKR_OK) {
-		s->crypt.kind = OP_DECRYPT;
-		s->crypt.mech = m->type;
-		s->crypt.key = k;
-	} else if (rv == CKR_DEVICE_REMOVED && s) {
-		rv = p11_session_error(s, STC_ERR_CARD_REMOVED);
-	}
-	p11_leave();
-	return rv;
+	return crypt_init(hSession, pMechanism, hKey, OP_DECRYPT);
 }
 
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen,

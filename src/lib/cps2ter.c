@@ -106,18 +106,9 @@ stc_rv stci_cps2ter_objects(stc_token *tok, const stc_object **objs, size_t *cou
 			uint16_t path[2];
 			size_t plen = c2_path(i, path);
 
-			if (plen == 2) {
-				rv = c2_select(tok->card, 0x3F00, &fci);
-				if (rv == STC_OK)
-					rv = c2_select(tok->card, path[0], &fci);
-				if (rv == STC_ERR_NOT_FOUND) {
-					rv = STC_OK;
-					continue;
-				}
-				if (rv != STC_OK)
-					break;
-			}
-			rv = c2_select(tok->card, path[plen - 1], &fci);
+			/* the EFs under the MF are siblings; SIT_FACT is MF, DF, EF */
+			rv = plen == 2 ? c2_select_path(tok->card, path, plen, &fci)
+				       : c2_select(tok->card, path[0], &fci);
 			if (rv == STC_ERR_NOT_FOUND) {
 				rv = STC_OK;
 				continue;

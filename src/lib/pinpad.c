@@ -121,19 +121,51 @@ static stc_rv check_format(const struct stci_pin_format *f, int variable)
 	return STC_OK;
 }
 
-stc_rv stci_pinpad_verify(stc_card *card, const struct stci_pin_format *f, const uint8_t hdr[4],
-			  int *tries_left)
+/* The reader can take this structure: the feature, and a layout it can say. */
+static stc_rv keypad_ready(stc_card *card, const struct stci_pin_format *f, int modify)
 {
-	uint8_t s[19 + 5 + STCI_PIN_BLOCK_MAX], r[258];
-	size_t n = sizeof(r), len = 19 + 5 + f->block;
 	stc_pinpad_info pi;
 	stc_rv rv = stc_card_pinpad(card, &pi);
 
 	if (rv != STC_OK)
 		return rv;
-	if (!pi.verify)
+	if (!(modify ? pi.modify : pi.verify))
 		return STC_ERR_NOT_SUPPORTED;
-	if ((rv = check_format(f, 1)) != STC_OK)
+	return check_format(f, !modify);
+}
+
+/* The APDU template after the structure's header: CLA INS P1 P2, Lc, and
+ * blocks PIN blocks of pad bytes for the reader to fill. */
+static size_t put_template(uint8_t *p, const uint8_t hdr[4], const struct stci_pin_format *f,
+			   size_t blocks)
+{
+	memcpy(p, hdr, 4);
+	p[4] = (uint8_t)(blocks * f->block);  /* Lc */
+	memset(p + 5, f->pad, blocks * f->block);
+	return 5 + blocks * f->block;
+}
+
+/* Hand the structure to the reader; its answer is an SW. */
+static stc_rv send_structure(stc_card *card, unsigned long code, const uint8_t *s, size_t len,
+			     int *tries_left)
+{
+	uint8_t r[258];
+	size_t n = sizeof(r);
+	stc_rv rv = stc_card_control(card, code, s, len, r, &n);
+
+	if (rv == STC_OK)
+		rv = reader_sw(r, n, tries_left);
+	OPENSSL_cleanse(r, sizeof(r));
+	return rv;
+}
+
+stc_rv stci_pinpad_verify(stc_card *card, const struct stci_pin_format *f, const uint8_t hdr[4],
+			  int *tries_left)
+{
+	uint8_t s[19 + 5 + STCI_PIN_BLOCK_MAX];
+	stc_rv rv = keypad_ready(card, f, 0);
+
+	if (rv != STC_OK)
 		return rv;
 	memset(s, 0, sizeof(s));
 	s[0] = 0x00;                         /* bTimerOut: the reader's default */
@@ -148,29 +180,17 @@ stc_rv stci_pinpad_verify(stc_card *card, const struct stci_pin_format *f, const
 	s[11] = 0x00;                        /* bMsgIndex */
 	/* bTeoPrologue s[12..14] = 0 */
 	put32(s + 15, (uint32_t)(5 + f->block));           /* ulDataLength */
-	memcpy(s + 19, hdr, 4);
-	s[23] = (uint8_t)f->block;           /* Lc */
-	memset(s + 24, f->pad, f->block);
-	rv = stc_card_control(card, card->ioctl_verify, s, len, r, &n);
-	if (rv == STC_OK)
-		rv = reader_sw(r, n, tries_left);
-	OPENSSL_cleanse(r, sizeof(r));
-	return rv;
+	return send_structure(card, card->ioctl_verify, s, 19 + put_template(s + 19, hdr, f, 1),
+			      tries_left);
 }
 
 stc_rv stci_pinpad_modify(stc_card *card, const struct stci_pin_format *f, const uint8_t hdr[4],
 			  int *tries_left)
 {
-	uint8_t s[24 + 5 + 2 * STCI_PIN_BLOCK_MAX], r[258];
-	size_t n = sizeof(r), len = 24 + 5 + 2 * (size_t)f->block;
-	stc_pinpad_info pi;
-	stc_rv rv = stc_card_pinpad(card, &pi);
+	uint8_t s[24 + 5 + 2 * STCI_PIN_BLOCK_MAX];
+	stc_rv rv = keypad_ready(card, f, 1);
 
 	if (rv != STC_OK)
-		return rv;
-	if (!pi.modify)
-		return STC_ERR_NOT_SUPPORTED;
-	if ((rv = check_format(f, 0)) != STC_OK)
 		return rv;
 	memset(s, 0, sizeof(s));
 	s[2] = format_string(f);
@@ -186,12 +206,6 @@ stc_rv stci_pinpad_modify(stc_card *card, const struct stci_pin_format *f, const
 	s[14] = 0x00, s[15] = 0x01, s[16] = 0x02;   /* bMsgIndex1..3 */
 	/* bTeoPrologue s[17..19] = 0 */
 	put32(s + 20, (uint32_t)(5 + 2 * f->block));
-	memcpy(s + 24, hdr, 4);
-	s[28] = (uint8_t)(2 * f->block);
-	memset(s + 29, f->pad, 2 * (size_t)f->block);
-	rv = stc_card_control(card, card->ioctl_modify, s, len, r, &n);
-	if (rv == STC_OK)
-		rv = reader_sw(r, n, tries_left);
-	OPENSSL_cleanse(r, sizeof(r));
-	return rv;
+	return send_structure(card, card->ioctl_modify, s, 24 + put_template(s + 24, hdr, f, 2),
+			      tries_left);
 }
