@@ -1,0 +1,1 @@
+# src/tools: (to be filled)
