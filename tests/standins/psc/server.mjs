@@ -291,18 +291,6 @@ function makeProvider(issuer) {
     // offline_access), rotated on every use
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
-    // first-party native clients: no consent page, the requested scopes are granted
-    async loadExistingGrant(ctx) {
-      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-      if (grantId) {
-        const g = await ctx.oidc.provider.Grant.find(grantId);
-        if (g) return g;
-      }
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
-      await grant.save();
-      return grant;
-    },
     interactions: { url: (ctx, interaction) => `${PREFIX}/interaction/${interaction.uid}` },
     ttl: {
       AccessToken: opt.accessTtl,
@@ -366,6 +354,7 @@ function makeProvider(issuer) {
     },
     enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
     conformIdTokenClaims: true,
+    clockTolerance: 0, // tokens expire exactly at exp (--access-ttl tests refresh)
     renderError(ctx, out) {
       ctx.type = 'html';
       ctx.body = `<!doctype html><html><head><title>PSC stand-in: error</title></head><body><h1>${html(out.error)}</h1><p>${html(out.error_description ?? '')}</p></body></html>`;
@@ -444,6 +433,17 @@ function routes(walletUrl, cardLoginUrl) {
     let m = p.match(/^\/interaction\/([A-Za-z0-9_-]+)$/);
     if (m && ctx.method === 'GET') {
       const details = await provider.interactionDetails(ctx.req, ctx.res);
+      if (details.prompt.name === 'consent') {
+        // first-party native clients: no consent page, the requested scopes are granted
+        const grant = (details.grantId && await provider.Grant.find(details.grantId))
+          || new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+        grant.addOIDCScope(details.params.scope);
+        const grantId = await grant.save();
+        const returnTo = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } });
+        ctx.status = 303;
+        ctx.redirect(returnTo);
+        return;
+      }
       const cardUrl = `${cardLoginUrl}?uid=${encodeURIComponent(details.uid)}`;
       if (opt.cardAuto || details.params.login_hint === 'card') {
         ctx.redirect(cardUrl);
