@@ -58,9 +58,9 @@ const ACR_MOBILE = 'eidas1';
 const ACR_CARD = 'eidas3';
 
 // ------------------------------------------------------------------ events
-// One JSON line per decision; tests read DIR/events.log.
+// One JSON line per decision, "event" first; tests read DIR/events.log.
 function event(name, fields = {}) {
-  fs.appendFileSync(D('events.log'), `${JSON.stringify({ time: new Date().toISOString(), event: name, ...fields })}\n`);
+  fs.appendFileSync(D('events.log'), `${JSON.stringify({ event: name, ...fields, time: new Date().toISOString() })}\n`);
 }
 
 // ------------------------------------------------------------------ PKI
@@ -71,9 +71,10 @@ const personnesX509 = new X509Certificate(igcPersonnes);
 const rootX509 = new X509Certificate(igcRoot);
 const rpDn = read(D('rp.dn')).trim();
 
-// RFC 4514-like string of a subject as Node prints it ("C=FR\ntitle=...\nGN=A + CN=B").
+// A subject as Node prints it ("C=FR\ntitle=...\nGN=A + CN=B") as `openssl x509
+// -subject -nameopt RFC2253,-esc_msb` does: "CN=B+GN=A,title=...,C=FR".
 function dnString(nodeSubject) {
-  return nodeSubject.split('\n').reverse().map((rdn) => rdn.replace(/ \+ /g, '+')).join(',');
+  return nodeSubject.split('\n').reverse().map((rdn) => rdn.split(' + ').reverse().join('+')).join(',');
 }
 const normDn = (s) => s.split(',').map((x) => x.trim()).join(',').toLowerCase();
 

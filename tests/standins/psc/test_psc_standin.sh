@@ -9,6 +9,12 @@
 # listener (TLS 1.2, certificate required) and the authorization code flow with PKCE
 # through the card login. Runs in private net/PID namespaces (loopback only); needs
 # root, curl, openssl, python3, Node.js + npm (the stand-in's packages: SKIP without).
+# SANTECARD_TESTS=quick (./quickstart's sanitizer and distcheck passes): skipped, no
+# C code runs here; the main make check runs it.
+if [ "${SANTECARD_TESTS:-}" = quick ]; then
+	echo "SKIP: SANTECARD_TESTS=quick: the PSC stand-in's test is in the main make check"
+	exit 77
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
 [ -n "${top_builddir:-}" ] || top_builddir=$(cd "$here/../../.." && pwd)
@@ -303,7 +309,8 @@ curl -sS -o "$T/l1" -w '%{http_code}' --cacert "$PSC_CA" --cert "$DOC/auth.crt.p
 	"$PSC_CARD_LOGIN_URL" > "$T/l1.status"
 check "GET card-login with the doctor's certificate: 200 'PSC card login OK'" bash -c \
 	"[ \"\$(cat '$T/l1.status')\" = 200 ] && grep -q '<title>PSC card login OK .*CN=899700012345' '$T/l1'"
-check "  logged: card-login with the subject" bash -c "grep -q '\"event\":\"card-login\",\"subject\":\"GN=JEANNE+CN=899700012345+SN=MEDECIN-TEST,title=Médecin,C=FR\"' '$PSC_EVENTS'"
+SUBJ=$(openssl x509 -in "$DOC/auth.crt.pem" -noout -subject -nameopt RFC2253,-esc_msb | sed 's/^subject=//')
+check "  logged: {\"event\":\"card-login\",\"subject\":\"$SUBJ\"" grep -qF "{\"event\":\"card-login\",\"subject\":\"$SUBJ\"" "$PSC_EVENTS"
 check "without a client certificate: handshake refused" bash -c \
 	"! curl -sS --cacert '$PSC_CA' -o /dev/null '$PSC_CARD_LOGIN_URL' 2>/dev/null"
 curl -sS -o "$T/l0" -w '%{http_code}' --cacert "$PSC_CA" --cert "$PSC_CLIENT_CERT" --key "$PSC_CLIENT_KEY" \
