@@ -504,7 +504,8 @@ function routes(walletUrl, cardLoginUrl) {
           const now = Date.now();
           const last = rec.lastPoll;
           rec.lastPoll = now;
-          if (rec.exp <= now / 1000 && rec.state === 'pending') {
+          // expired, whether the user acted or not (the in-memory request is gone)
+          if (rec.exp <= now / 1000) {
             event('ciba-poll', { auth_req_id: form.auth_req_id, result: 'expired_token' });
             json(ctx, 400, { error: 'expired_token', error_description: 'backchannel authentication request is expired' });
             return;
