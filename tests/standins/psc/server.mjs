@@ -363,6 +363,16 @@ function makeProvider(issuer) {
   });
   p.proxy = false;
   p.on('server_error', (ctx, err) => console.error('server_error:', err));
+  // token endpoint outcomes (the tool's tests can see a refresh happen); polls still
+  // pending are not logged
+  p.on('grant.success', (ctx) => event('token', {
+    grant_type: ctx.oidc.params.grant_type, client: ctx.oidc.client?.clientId,
+    account: ctx.oidc.entities.Account?.accountId ?? null,
+  }));
+  p.on('grant.error', (ctx, err) => {
+    if (err.error === 'authorization_pending') return;
+    event('token-error', { grant_type: ctx.oidc.params?.grant_type ?? null, client: ctx.oidc.client?.clientId ?? null, error: err.error ?? 'server_error' });
+  });
   return p;
 }
 

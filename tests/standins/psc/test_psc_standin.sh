@@ -57,7 +57,8 @@ jv() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval("
 jt() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval("(" + sys.argv[2] + ")", {"d": d}) else 1)' "$1" "$2" 2>/dev/null; }
 # events NAME: the events.log lines of that event (current stand-in)
 events() { grep "\"event\":\"$1\"" "$PSC_EVENTS"; }
-use() { . "$1/env"; MTLS=(--cacert "$PSC_CA" --cert "$PSC_CLIENT_CERT" --key "$PSC_CLIENT_KEY" -d client_id=$PSC_CLIENT_MTLS_ID)
+# shellcheck disable=SC1091
+use() { . "$1/env"; MTLS=(--cacert "$PSC_CA" --cert "$PSC_CLIENT_CERT" --key "$PSC_CLIENT_KEY" -d client_id="$PSC_CLIENT_MTLS_ID")
 	SECRET=(--cacert "$PSC_CA" -u "$PSC_CLIENT_SECRET_ID:$(cat "$PSC_CLIENT_SECRET_FILE")"); }
 # ciba OUT CLIENT-ARGS... FORM-ARGS...: a backchannel request; HTTP status in OUT.status
 ciba() {
@@ -189,10 +190,13 @@ check "refresh_token grant: new access token and a rotated refresh token" jt "$T
 curl -sS -o "$T/u4" -w '%{http_code}' --cacert "$PSC_CA" --cert "$PSC_CLIENT_CERT" --key "$PSC_CLIENT_KEY" \
 	-H "Authorization: Bearer $(jv "$T/r1" 'd["access_token"]')" "$PSC_ISSUER/protocol/openid-connect/userinfo" > "$T/u4.status"
 check "  the new access token works" std "$T/u4" 200
+check "  logged: token events for the CIBA and refresh_token grants" bash -c \
+	"grep '\"event\":\"token\"' '$PSC_EVENTS' | grep -q '\"grant_type\":\"refresh_token\",\"client\":\"santecard-psc-mtls\"' &&
+	grep '\"event\":\"token\"' '$PSC_EVENTS' | grep -q '\"grant_type\":\"urn:openid:params:grant-type:ciba\"'"
 curl -sS -o "$T/r2" -w '%{http_code}' "${MTLS[@]}" -d grant_type=refresh_token -d refresh_token="$RT1" \
 	"$PSC_ISSUER/protocol/openid-connect/token" > "$T/r2.status"
 check "  the old refresh token is refused (invalid_grant)" jt "$T/r2" "d['error'] == 'invalid_grant'"
-curl -sS -o "$T/r3" -w '%{http_code}' --cacert "$PSC_CA" -d client_id=$PSC_CLIENT_MTLS_ID -d grant_type=refresh_token \
+curl -sS -o "$T/r3" -w '%{http_code}' --cacert "$PSC_CA" -d client_id="$PSC_CLIENT_MTLS_ID" -d grant_type=refresh_token \
 	-d refresh_token="$(jv "$T/r1" 'd["refresh_token"]')" "$PSC_ISSUER/protocol/openid-connect/token" > "$T/r3.status"
 check "token endpoint without the client certificate: 401 invalid_client" jt "$T/r3" "d['error'] == 'invalid_client'"
 
@@ -207,7 +211,7 @@ ciba "$T/c5" "${MTLS[@]}" -d "scope=openid scope_all" -d login_hint=899799999999
 check "unknown national id: 400 unknown_user_id" bash -c "[ \"\$(cat '$T/c5.status')\" = 400 ] && grep -q '\"unknown_user_id\"' '$T/c5'"
 ciba "$T/c6" "${MTLS[@]}" -d "scope=openid scope_all" -d login_hint=899700012345 -d binding_message=11 -d channel=SMS
 check "channel SMS: 400 invalid_request" jt "$T/c6" "d['error'] == 'invalid_request'"
-ciba "$T/c7" --cacert "$PSC_CA" -d client_id=$PSC_CLIENT_MTLS_ID -d "scope=openid scope_all" -d login_hint=899700012345 -d binding_message=11
+ciba "$T/c7" --cacert "$PSC_CA" -d client_id="$PSC_CLIENT_MTLS_ID" -d "scope=openid scope_all" -d login_hint=899700012345 -d binding_message=11
 check "no client certificate: 401 invalid_client" bash -c "[ \"\$(cat '$T/c7.status')\" = 401 ] && grep -q '\"invalid_client\"' '$T/c7'"
 check "phone stop" "$here/phone" "$A" stop
 ciba "$T/c8" "${MTLS[@]}" -d "scope=openid scope_all" -d acr_values=eidas1 -d login_hint=899700023456 -d binding_message=07
@@ -413,7 +417,7 @@ http.server.HTTPServer(("127.0.0.1", 45872), H).serve_forever()' "$C/callback" &
 	CAUTHZ="https://localhost:$PSC_WALLET_PORT/auth/realms/esante-wallet/protocol/openid-connect/auth"
 	HOME=$C/home timeout 60 /usr/bin/chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
 		--user-data-dir="$C/ud" --dump-dom \
-		"$CAUTHZ?$(echo "$q" | sed 's|45871|45872|')" > "$C/dom.html" 2> "$C/chromium.log"
+		"$CAUTHZ?${q//45871/45872}" > "$C/dom.html" 2> "$C/chromium.log"
 	kill $CB
 	check "Chromium: the authorization request ends at the client's callback with a code" bash -c \
 		"grep -q 'CALLBACK OK' '$C/dom.html' && grep -q '^/callback?code=.*state=st4te' '$C/callback'"
