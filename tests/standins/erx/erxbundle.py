@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from jwcrypto import jwk, jws
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import jcs  # noqa: E402  (the same JCS as the service: tested against known vectors)
 
