@@ -861,6 +861,29 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         return status
 
+    def handle_expect_100(self):
+        # Refuse an oversized body before the client sends it (curl asks first).
+        cl = (self.headers.get("Content-Length") or "").strip()
+        if cl.isdigit() and int(cl) > MAX_BODY:
+            self.close_connection = True
+            self.send_json(413, {"error": "too_large", "message": "request body over %d bytes" % MAX_BODY})
+            self.server.log("%s %s %s 413" % (self.client_idnat or "-", self.command, self.path[:120]))
+            return False
+        return super().handle_expect_100()
+
+    def drain(self, n):
+        # Read (and drop) an unread body before closing, so that the client gets
+        # our answer rather than a reset; bounded in size and time.
+        try:
+            self.connection.settimeout(2)
+            while n > 0:
+                got = self.rfile.read(min(n, 65536))
+                if not got:
+                    break
+                n -= len(got)
+        except (OSError, ValueError):
+            pass
+
     def read_body(self):
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             self.close_connection = True
@@ -872,6 +895,8 @@ class Handler(BaseHTTPRequestHandler):
         n = int(cl)
         if n > MAX_BODY:
             self.close_connection = True
+            if n <= 4 * MAX_BODY:
+                self.drain(n)
             raise ApiError(413, "too_large", "request body over %d bytes" % MAX_BODY)
         body = self.rfile.read(n)
         if len(body) != n:
