@@ -649,7 +649,7 @@ def remaining(db, pid):
 class Service:
     def __init__(self, args):
         self.store = Store(args.db)
-        self.verifier = Verifier(args.client_ca)
+        self.verifier = Verifier(args.x5c_root or args.client_ca)
         self.prescribers = {unicodedata.normalize("NFC", p) for p in
                             (args.allow_prescriber or DEFAULT_PRESCRIBERS)}
         self.dispensers = {unicodedata.normalize("NFC", p) for p in
@@ -1007,7 +1007,8 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, addr, service, tls, logf):
+    def __init__(self, addr, service, tls, logf, max_connections):
+        self.slots = threading.BoundedSemaphore(max_connections)
         self.service = service
         self.tls = tls
         self.logf = logf
@@ -1019,6 +1020,24 @@ class Server(ThreadingHTTPServer):
         with self.log_lock:
             self.logf.write(line)
             self.logf.flush()
+
+    def process_request(self, request, client_address):
+        # A bounded number of connections at once; more are closed at once.
+        if not self.slots.acquire(blocking=False):
+            self.log("- too many connections: closing one from %s" % client_address[0])
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def finish_request(self, request, client_address):
         # The TLS handshake runs here, in the request's thread, with a timeout:
@@ -1062,6 +1081,10 @@ def main():
     ap.add_argument("--key", required=True, help="server key (PEM)")
     ap.add_argument("--client-ca", required=True,
                     help="test IGC-Santé root + intermediate (PEM): client certs and x5c")
+    ap.add_argument("--x5c-root",
+                    help="trust anchor for the x5c chains (PEM; default: --client-ca). With the root "
+                    "alone the x5c must carry the intermediate, as the contract says")
+    ap.add_argument("--max-connections", type=int, default=64)
     ap.add_argument("--db", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--test-hooks", action="store_true")
@@ -1076,7 +1099,7 @@ def main():
 
     logf = open(args.log, "a", encoding="utf-8")
     service = Service(args)
-    srv = Server((args.listen, args.port), service, tls_context(args), logf)
+    srv = Server((args.listen, args.port), service, tls_context(args), logf, args.max_connections)
     port = srv.server_address[1]
 
     def on_term(signum, frame):

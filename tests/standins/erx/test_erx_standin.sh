@@ -137,6 +137,32 @@ check "signed with the authentication key (no nonRepudiation): 422" \
 ) && mk prescription --key "$T/evil.key" --cert "$T/evil.pem" --chain "$T/evil-ca.pem" > "$T/p-evil.json"
 check "x5c from an unknown CA (same subject): 422 bad_signature" \
 	is "$(req cps-doctor POST /prescriptions "$T/p-evil.json") $(field 'd["error"]')" "422 bad_signature"
+# The doctor's own signature key in a certificate of the right CA that expired yesterday.
+$PY - "$PKI" "$T/expired.pem" <<'EOF'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+pki, out = sys.argv[1:]
+leaf = x509.load_pem_x509_certificate(open(pki + "/cps-doctor/sign.crt.pem", "rb").read())
+ca = x509.load_pem_x509_certificate(open(pki + "/ca/intermediate.crt.pem", "rb").read())
+ca_key = serialization.load_pem_private_key(open(pki + "/ca/intermediate.key.pem", "rb").read(), None)
+now = datetime.datetime.utcnow()
+ku = x509.KeyUsage(False, True, False, False, False, False, False, False, False)
+c = (x509.CertificateBuilder().subject_name(leaf.subject).issuer_name(ca.subject)
+     .public_key(leaf.public_key()).serial_number(x509.random_serial_number())
+     .not_valid_before(now - datetime.timedelta(days=30)).not_valid_after(now - datetime.timedelta(days=1))
+     .add_extension(ku, critical=True)
+     .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+     .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf.public_key()), critical=False)
+     .sign(ca_key, hashes.SHA256()))
+open(out, "wb").write(c.public_bytes(serialization.Encoding.PEM))
+EOF
+mk prescription --key "$PKI/cps-doctor/sign.key.pem" --cert "$T/expired.pem" --chain "$PKI/cps-doctor/chain.pem" > "$T/p-expired.json"
+check "signing certificate expired yesterday (right CA): 422 bad_signature, says expired" \
+	is "$(req cps-doctor POST /prescriptions "$T/p-expired.json") $(field 'd["error"]+" "+str("expired" in d["message"])')" "422 bad_signature True"
+mk prescription --key "$PKI/cps-doctor/sign.key.pem" --cert "$PKI/cps-doctor/sign.crt.pem" > "$T/p-leafonly.json"
+check "x5c without the intermediate: 422 bad_signature" \
+	is "$(req cps-doctor POST /prescriptions "$T/p-leafonly.json") $(field 'd["error"]')" "422 bad_signature"
 $PY - "$T/p1.json" "$T/p-nox5c.json" <<'EOF'
 import base64, json, sys
 b = json.load(open(sys.argv[1]))
@@ -293,6 +319,12 @@ check "  the data is kept: GET 200, same bytes, X-Erx-Status open" \
 check "  duplicates still recognized" is "$(req cps-pharmacist POST /dispensations "$T/d1.json") $(field 'd["dispensationId"]')" "200 $D1"
 check "  without --test-hooks the hook does not exist: 404" is "$(req cps-doctor POST /_test/fail "$T/hook.json")" 404
 check "stop, stop again" bash -c '"$0/stop" "$1" && "$0/stop" "$1"' "$SVC" "$T/svc"
+check "start --allow-prescriber Pharmacien" "$SVC/start" "$T/svc" --pki "$PKI" --allow-prescriber Pharmacien
+. "$T/svc/env"
+check "  now the pharmacist may prescribe: 201" is "$(req cps-pharmacist POST /prescriptions "$T/p-ph.json")" 201
+mk prescription $(signer cps-doctor) > "$T/p6.json"
+check "  and the doctor may not: 403" is "$(req cps-doctor POST /prescriptions "$T/p6.json")" 403
+check "stop" "$SVC/stop" "$T/svc"
 
 echo "# JCS"
 check "RFC 8785 3.2.3 sorting and escaping" $PY -B -c '
