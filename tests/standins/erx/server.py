@@ -10,8 +10,12 @@ of santecard-erx, implementing our contract (docs/ERX.md, ERX-CONTRACT):
   POST /erx/v1/dispensations                      signed dispensation Bundle
   POST /erx/v1/_test/fail                         test hook (--test-hooks only)
 
-Start and stop it with tests/standins/erx/start DIR and stop DIR (they make
-the server certificate and write DIR/env); see README.md there.
+Start and stop it with tests/standins/erx/start DIR [--port N] [--test-hooks]
+[--allow-prescriber PROFESSION]... and stop DIR: they make the server
+certificate (a throwaway "TEST server CA"), keep DIR/erx.sqlite across
+restarts and write DIR/env (ERX_URL, ERX_CA, ERX_PID, ERX_DB, ERX_LOG).
+README.md in this directory has the details, the identifier format and the
+test hook.
 
 What it checks, in this order (first failure answers):
   TLS 1.2 at most, a client certificate chaining to the test IGC-Santé CA
@@ -20,7 +24,8 @@ What it checks, in this order (first failure answers):
   (400 malformed); Bundle.signature: the compact detached JWS (RS256 only)
   verified by jwcrypto over our own RFC 8785 (JCS) form of the Bundle minus
   "signature", the x5c chain verified by `openssl verify` against the test
-  root at the current time, the leaf's keyUsage nonRepudiation (422
+  root alone (x5c carries the intermediate) at the current time, the leaf's
+  keyUsage nonRepudiation (422
   bad_signature); the signer's profession (title) allowed for the operation,
   TLS client idnat (CN) == signer idnat, signature.who -> the Practitioner
   whose RPPS identifier == signer idnat (403 wrong_signer); then, in one

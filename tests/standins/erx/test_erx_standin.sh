@@ -307,6 +307,12 @@ echo '{"count":1,"status":503,"after":true}' > "$T/hook2.json"
 req cps-doctor POST /_test/fail "$T/hook2.json" > /dev/null
 check "hook after:true: stored, then 503 (answer lost)" is "$(req cps-doctor POST /prescriptions "$T/p5.json")" 503
 check "  resent: 200 duplicate" is "$(req cps-doctor POST /prescriptions "$T/p5.json") $(field 'd["status"]')" "200 duplicate"
+echo '{"count":1,"status":503,"delay_ms":3000}' > "$T/hook3.json"
+req cps-doctor POST /_test/fail "$T/hook3.json" > /dev/null
+check "hook delay_ms: a client with a 1 s timeout gives up" \
+	is "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 --cacert "$ERX_CA" --cert "$PKI/cps-doctor/auth.crt.pem" \
+		--key "$PKI/cps-doctor/auth.key.pem" "$ERX_URL/prescriptions/$P1" 2>/dev/null)" 000
+check "  the next request is served at once" is "$(req cps-doctor GET "/prescriptions/$P1")" 200
 old_url=$ERX_URL
 check "stop" "$SVC/stop" "$T/svc"
 check "  the service is gone" bash -c '! kill -0 "$0" 2>/dev/null' "$ERX_PID"
