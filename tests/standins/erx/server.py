@@ -52,7 +52,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -62,6 +61,7 @@ import threading
 import time
 import traceback
 import unicodedata
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -199,7 +199,7 @@ def parse_json(body):
     if text.startswith("\ufeff"):
         raise malformed("body starts with a byte order mark")
     # Count nesting before json.loads, whose recursion would overflow first.
-    depth = maxdepth = 0
+    depth = 0
     in_str = esc = False
     for c in text:
         if in_str:
@@ -547,10 +547,12 @@ class Verifier:
         self._verify_chain(certs)
         try:
             ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
-            if not ku.content_commitment:
-                raise bad_signature("the signing certificate lacks keyUsage nonRepudiation")
         except x509.ExtensionNotFound:
             raise bad_signature("the signing certificate has no keyUsage") from None
+        except Exception:  # unparsable extensions (openssl accepted the chain)
+            raise bad_signature("the signing certificate's extensions cannot be read") from None
+        if not ku.content_commitment:
+            raise bad_signature("the signing certificate lacks keyUsage nonRepudiation")
         # Verification by jwcrypto over our own JCS: the detached payload is put
         # back in place (RFC 7515 appendix F) and the whole checked.
         try:
@@ -563,7 +565,10 @@ class Verifier:
         except Exception:  # jwcrypto raises several kinds; all mean "does not verify"
             raise bad_signature("the JWS signature does not verify over the Bundle's JCS "
                                 "(without signature)") from None
-        idnat, surname, given, profession = subject_parts(leaf.subject)
+        try:
+            idnat, surname, given, profession = subject_parts(leaf.subject)
+        except Exception:
+            raise bad_signature("the signing certificate's subject cannot be read") from None
         if not idnat:
             raise bad_signature("the signing certificate has no CN")
         return Signer(idnat, surname, given, profession)
@@ -829,6 +834,7 @@ API = "/erx/v1"
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.1"  # answers to garbage get a status line too
     server_version = "santecard-erx-standin/1"
     sys_version = ""
 
@@ -900,10 +906,9 @@ class Handler(BaseHTTPRequestHandler):
         n = int(cl)
         if n > MAX_BODY:
             self.close_connection = True
-            if n <= 4 * MAX_BODY:
-                self.drain(n)
             raise ApiError(413, "too_large", "request body over %d bytes" % MAX_BODY)
         body = self.rfile.read(n)
+        self.body_read = True
         if len(body) != n:
             self.close_connection = True
             raise malformed("body shorter than Content-Length")
@@ -912,66 +917,82 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one(self, method):
         t0 = time.monotonic()
         ctx = {"ids": ""}
-        status = 500
-        svc = self.server.service
+        self.body_read = False
         try:
-            path = self.path.split("?", 1)[0]
-            if len(self.path) > 2048:
-                raise ApiError(414, "malformed", "URI too long")
-            if self.client_idnat is None:
-                raise ApiError(401, "client_certificate", "no usable TLS client certificate (CN)")
-            if path == API + "/_test/fail":
-                if not svc.test_hooks or method != "POST":
-                    raise ApiError(404, "not_found", "no such resource")
-                status = self.send_json(200, svc.arm_failure(self.read_body()))
-                return
-            route = self.route(method, path)
-            if route is None:
-                raise ApiError(404, "not_found", "no such resource")
-            if route == "method":
-                raise ApiError(405, "method_not_allowed", "method not allowed here")
-            body = self.read_body() if method == "POST" else None
-            fail = svc.take_failure()
-            if fail and fail[2]:
-                time.sleep(fail[2])
-            if fail and not fail[1]:
-                raise ApiError(fail[0], "unavailable" if fail[0] == 503 else "test_hook",
-                               "test hook: failing this request")
-            kind, arg = route
-            if kind == "prescribe":
-                st, obj = svc.prescribe(body, self.client_idnat, ctx)
-            elif kind == "dispense":
-                st, obj = svc.dispense(body, self.client_idnat, ctx)
-            elif kind == "get":
-                data, pst = svc.get_prescription(arg, ctx)
-                if fail:
-                    raise ApiError(fail[0], "unavailable", "test hook: answer lost")
-                status = self.send_json(200, data, "application/fhir+json", {"X-Erx-Status": pst})
-                return
-            else:
-                data = svc.get_dispensations(arg, ctx)
-                st, obj = 200, data
-            if fail:  # "after": stored, then the answer is lost
-                raise ApiError(fail[0], "unavailable", "test hook: answer lost after storing")
-            status = self.send_json(st, obj)
+            status = self.dispatch(method, ctx)
         except ApiError as e:
-            if e.status in (400, 411, 413, 414):
-                self.close_connection = True
-            status = self.send_json(e.status, {"error": e.code, "message": e.message})
-        except (BrokenPipeError, ConnectionResetError, socket.timeout, ssl.SSLError):
-            self.close_connection = True
-            status = 499
+            status = self.answer_error(e.status, e.code, e.message)
         except Exception:
             self.server.log("500 %s %s\n%s" % (method, self.path[:200], traceback.format_exc()))
+            status = self.answer_error(500, "internal", "internal error")
+        self.discard_body()
+        self.server.log("%s %s %s %d %s %.0fms" % (self.client_idnat or "-", method,
+                                                   self.path[:120], status, ctx["ids"] or "-",
+                                                   (time.monotonic() - t0) * 1000))
+
+    def answer_error(self, status, code, message):
+        if status in (400, 411, 413, 414, 500):
             self.close_connection = True
-            try:
-                status = self.send_json(500, {"error": "internal", "message": "internal error"})
-            except Exception:
-                status = 500
-        finally:
-            self.server.log("%s %s %s %d %s %.0fms" % (self.client_idnat or "-", method,
-                                                       self.path[:120], status, ctx["ids"] or "-",
-                                                       (time.monotonic() - t0) * 1000))
+        try:
+            return self.send_json(status, {"error": code, "message": message})
+        except (OSError, ValueError):  # the client went away
+            self.close_connection = True
+            return 499
+
+    def discard_body(self):
+        # A body we did not read (an error answered first) would be taken for
+        # the next request: drop it (bounded) and close the connection.
+        if self.body_read:
+            return
+        cl = (self.headers.get("Content-Length") or "").strip()
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        if chunked or (cl and cl != "0"):
+            self.close_connection = True
+            if cl.isdigit() and int(cl) <= 4 * MAX_BODY:
+                self.drain(int(cl))
+
+    def dispatch(self, method, ctx):
+        svc = self.server.service
+        path = self.path.split("?", 1)[0]
+        if len(self.path) > 2048:
+            raise ApiError(414, "malformed", "URI too long")
+        if self.client_idnat is None:
+            raise ApiError(401, "client_certificate", "no usable TLS client certificate (CN)")
+        if path == API + "/_test/fail":
+            if not svc.test_hooks or method != "POST":
+                raise ApiError(404, "not_found", "no such resource")
+            return self.send_json(200, svc.arm_failure(self.read_body()))
+        route = self.route(method, path)
+        if route is None:
+            raise ApiError(404, "not_found", "no such resource")
+        if route == "method":
+            raise ApiError(405, "method_not_allowed", "method not allowed here")
+        body = self.read_body() if method == "POST" else None
+        fail = svc.take_failure()
+        if fail and fail[2]:
+            time.sleep(fail[2])
+        if fail and not fail[1]:
+            raise ApiError(fail[0], "unavailable" if fail[0] == 503 else "test_hook",
+                           "test hook: failing this request")
+        kind, arg = route
+        ctype, extra = "application/json", None
+        if kind == "prescribe":
+            st, obj = svc.prescribe(body, self.client_idnat, ctx)
+        elif kind == "dispense":
+            st, obj = svc.dispense(body, self.client_idnat, ctx)
+        elif kind == "get":
+            obj, pst = svc.get_prescription(arg, ctx)
+            st, ctype, extra = 200, "application/fhir+json", {"X-Erx-Status": pst}
+        else:
+            st, obj = 200, svc.get_dispensations(arg, ctx)
+        if fail:  # "after": done (and stored), then the answer is lost
+            raise ApiError(fail[0], "unavailable" if fail[0] == 503 else "test_hook",
+                           "test hook: answer lost after the request was served")
+        try:
+            return self.send_json(st, obj, ctype, extra)
+        except (OSError, ValueError):
+            self.close_connection = True
+            return 499
 
     def route(self, method, path):
         if path == API + "/prescriptions":
@@ -982,7 +1003,7 @@ class Handler(BaseHTTPRequestHandler):
         if m:
             if method != "GET":
                 return "method"
-            return ("list" if m.group(2) else "get", m.group(1))
+            return ("list" if m.group(2) else "get", urllib.parse.unquote(m.group(1)))
         return None
 
     def do_GET(self):
@@ -992,18 +1013,20 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_one("POST")
 
     def _not_allowed(self):
-        self.close_connection = True
-        self.send_json(405, {"error": "method_not_allowed", "message": "method not allowed"})
-        self.server.log("%s %s %s 405" % (self.client_idnat or "-", self.command, self.path[:120]))
+        self.body_read = False
+        st = self.answer_error(405, "method_not_allowed", "method not allowed")
+        self.discard_body()
+        self.server.log("%s %s %s %d" % (self.client_idnat or "-", self.command, self.path[:120], st))
 
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
 
     def send_error(self, code, message=None, explain=None):
         # Errors found by http.server's parser (bad request line, long headers).
         self.close_connection = True
+        self.server.log("%s - bad request: %d %s" % (self.client_idnat or "-", code, (message or "")[:100]))
         try:
             self.send_json(code, {"error": "malformed", "message": (message or "bad request")[:200]})
-        except Exception:
+        except (OSError, ValueError):
             pass
 
 

@@ -275,6 +275,40 @@ check "no Content-Length (chunked): 411" \
 	is "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$ERX_CA" --cert "$PKI/cps-doctor/auth.crt.pem" \
 		--key "$PKI/cps-doctor/auth.key.pem" -H 'Transfer-Encoding: chunked' --data-binary @"$T/p1.json" \
 		"$ERX_URL/prescriptions")" 411
+# raw CASE: one TLS connection, bytes of CASE sent, the status lines answered.
+raw() {
+	$PY - "$1" "$ERX_PORT" "$ERX_CA" "$PKI/cps-doctor/auth.crt.pem" "$PKI/cps-doctor/auth.key.pem" "$P1" <<'EOF'
+import socket, ssl, sys
+case, port, ca, crt, key, pid = sys.argv[1:]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.load_cert_chain(crt, key)
+inner = "GET /erx/v1/prescriptions/%s HTTP/1.1\r\nHost: x\r\n\r\n" % pid
+req = {
+    # a body the server does not read must not become the next request
+    "smuggle": "POST /erx/v1/nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(inner), inner),
+    "smuggle405": "PUT /erx/v1/prescriptions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(inner), inner),
+    "garbage": "\x01\x02 garbage\r\n\r\n",
+    "keepalive": inner + inner,
+}[case]
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(port)), timeout=10), server_hostname="127.0.0.1")
+s.sendall(req.encode("latin-1"))
+data = b""
+while True:
+    try:
+        got = s.recv(65536)
+    except (socket.timeout, ssl.SSLError, OSError):
+        break
+    if not got:
+        break
+    data += got
+    if case == "keepalive" and data.count(b"HTTP/1.1 200") == 2 and data.endswith(b"}\n") or len(data) > 1 << 20:
+        break
+print(" ".join(l.split()[1] for l in data.decode("utf-8", "replace").split("\r\n") if l.startswith("HTTP/1.")))
+EOF
+}
+check "a body sent to an unknown path is not read as a request: one 404" is "$(raw smuggle)" 404
+check "a body sent with PUT is not read as a request: one 405" is "$(raw smuggle405)" 405
+check "garbage request line: 400" is "$(raw garbage)" 400
 # A client that connects and never speaks holds only its own thread.
 exec 7<>"/dev/tcp/127.0.0.1/$ERX_PORT"
 check "a silent connection does not block the others" is "$(req cps-doctor GET "/prescriptions/$P1")" 200
