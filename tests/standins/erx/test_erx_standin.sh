@@ -278,7 +278,7 @@ check "no Content-Length (chunked): 411" \
 # raw CASE: one TLS connection, bytes of CASE sent, the status lines answered.
 raw() {
 	$PY - "$1" "$ERX_PORT" "$ERX_CA" "$PKI/cps-doctor/auth.crt.pem" "$PKI/cps-doctor/auth.key.pem" "$P1" <<'EOF'
-import socket, ssl, sys
+import re, socket, ssl, sys
 case, port, ca, crt, key, pid = sys.argv[1:]
 ctx = ssl.create_default_context(cafile=ca)
 ctx.load_cert_chain(crt, key)
@@ -303,12 +303,13 @@ while True:
     data += got
     if case == "keepalive" and data.count(b"HTTP/1.1 200") == 2 and data.endswith(b"}\n") or len(data) > 1 << 20:
         break
-print(" ".join(l.split()[1] for l in data.decode("utf-8", "replace").split("\r\n") if l.startswith("HTTP/1.")))
+print(" ".join(re.findall(r"HTTP/1\.[01] (\d{3}) ", data.decode("utf-8", "replace"))))
 EOF
 }
 check "a body sent to an unknown path is not read as a request: one 404" is "$(raw smuggle)" 404
 check "a body sent with PUT is not read as a request: one 405" is "$(raw smuggle405)" 405
 check "garbage request line: 400" is "$(raw garbage)" 400
+check "two requests on one connection (keep-alive): 200 200" is "$(raw keepalive)" "200 200"
 # A client that connects and never speaks holds only its own thread.
 exec 7<>"/dev/tcp/127.0.0.1/$ERX_PORT"
 check "a silent connection does not block the others" is "$(req cps-doctor GET "/prescriptions/$P1")" 200
@@ -329,6 +330,26 @@ check "8 concurrent sends of one bundle: one 201, seven 200" \
 	is "$(cat "$T"/c?.code | sort | uniq -c | tr -s ' ' | tr '\n' ';')" " 7 200; 1 201;"
 check "  all with the same identifier" \
 	is "$($PY -c 'import json,sys; print(len({json.load(open(f))["prescriptionId"] for f in sys.argv[1:]}))' "$T"/c?.out)" 1
+
+echo '[{"code":{"system":"http://data.esante.gouv.fr/ansm/medicament/codeCIP13","code":"3400930000021","display":"C TEST"},"dosage":"1/j","quantity":3,"unit":"boîte","substitution":true}]' > "$T/items3.json"
+mk prescription $(signer cps-doctor) --items "$T/items3.json" > "$T/p7.json"
+req cps-doctor POST /prescriptions "$T/p7.json" > /dev/null
+P7=$(field 'd["prescriptionId"]')
+echo '[{"line":"1","quantity":1}]' > "$T/one.lines"
+for i in 1 2 3 4 5 6; do
+	mk dispensation $(signer cps-pharmacist) --items "$T/items3.json" --prescription "$P7" \
+		--lines "$T/one.lines" > "$T/dc$i.json"
+done
+for i in 1 2 3 4 5 6; do
+	curl -sS -o "$T/dc$i.out" -w '%{http_code}\n' --max-time 20 --cacert "$ERX_CA" \
+		--cert "$PKI/cps-pharmacist/auth.crt.pem" --key "$PKI/cps-pharmacist/auth.key.pem" \
+		--data-binary "@$T/dc$i.json" "$ERX_URL/dispensations" > "$T/dc$i.code" &
+done
+wait
+check "6 concurrent dispensations of 1 box out of 3: three 201, three 422" \
+	is "$(cat "$T"/dc?.code | sort | uniq -c | tr -s ' ' | tr '\n' ';')" " 3 201; 3 422;"
+check "  the service holds exactly 3" \
+	is "$(req cps-doctor GET "/prescriptions/$P7/dispensations") $(field 'len(d["dispensations"])')" "200 3"
 
 echo "# test hook, restart"
 check "hook: fail the next request with 503" is "$(echo '{"count":1,"status":503}' > "$T/hook.json"; req cps-doctor POST /_test/fail "$T/hook.json")" 200
