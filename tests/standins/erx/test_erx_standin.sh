@@ -107,6 +107,27 @@ check "GET of an unknown identifier: 404 not_found" \
 	is "$(req cps-doctor GET /prescriptions/EP-0000-0000-0000) $(field 'd["error"]')" "404 not_found"
 bad_check=$($PY -c 'import sys; s=sys.argv[1]; print(s[:-1] + ("0" if s[-1] != "0" else "1"))' "$P1")
 check "GET with a wrong check symbol: 404" is "$(req cps-doctor GET "/prescriptions/$bad_check")" 404
+# Identifiers whose check symbol is one of * ~ $ = U, as is and percent-encoded.
+special=$($PY -c '
+import urllib.parse
+alpha = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+for want in range(32, 37):
+    for k in range(1024):
+        data = "1234567AB" + alpha[k // 32] + alpha[k % 32]
+        n = 0
+        for c in data:
+            n = n * 32 + alpha.index(c)
+        if n % 37 == want:
+            break
+    i = "EP-%s-%s-%s%s" % (data[:4], data[4:8], data[8:], (alpha + "*~$=U")[want])
+    print(i, urllib.parse.quote(i, safe=""))')
+special_ok() {
+	local i
+	for i in $special; do
+		is "$(req cps-doctor GET "/prescriptions/$i") $(field 'd["message"][:15]')" "404 no prescription" || return 1
+	done
+}
+check "check symbols * ~ \$ = U (also percent-encoded) are understood" special_ok
 check "GET /prescriptions/../x: 404" is "$(req cps-doctor GET /prescriptions/x/y/z)" 404
 check "PUT /prescriptions: 405" is "$(req cps-doctor PUT /prescriptions "$T/p1.json")" 405
 
@@ -316,7 +337,7 @@ check "a silent connection does not block the others" is "$(req cps-doctor GET "
 exec 7>&-
 check "the service still answers after all that" is "$(req cps-doctor POST /prescriptions "$T/p1.json")" 200
 check "no internal error, no traceback in the log" bash -c '! grep -q "Traceback\| 500 " "$0"' "$ERX_LOG"
-check "the log holds ids, not the patient" bash -c 'grep -q "'"$P1"'" "$0" && ! grep -q "DURAND\|279035121518989" "$0"' "$ERX_LOG"
+check "the log holds ids, not the patient" bash -c 'grep -qF -- "$1" "$0" && ! grep -q "DURAND\|279035121518989" "$0"' "$ERX_LOG" "$P1"
 
 echo "# concurrency"
 mk prescription $(signer cps-doctor) > "$T/p3.json"
