@@ -138,6 +138,9 @@ check "pharmacist prescribing: 403 wrong_signer" \
 check "doctor's bundle over another doctor's TLS certificate: 403 wrong_signer" \
 	is "$(req cps-trace POST /prescriptions "$T/p1.json") $(field 'd["error"]')" "403 wrong_signer"
 check "  the message names the TLS client" grep -q "TLS client" "$T/out"
+mk prescription $(signer cps-doctor) --as "$PKI/cps-trace/sign.crt.pem" > "$T/p-as.json"
+check "signed by the doctor, Practitioner another doctor: 403 wrong_signer" \
+	is "$(req cps-doctor POST /prescriptions "$T/p-as.json") $(field 'd["error"]+" "+str("names Practitioner" in d["message"])')" "403 wrong_signer True"
 mk prescription $(signer cps-doctor) --tamper > "$T/p-tamper.json"
 check "one byte changed after signing: 422 bad_signature" \
 	is "$(req cps-doctor POST /prescriptions "$T/p-tamper.json") $(field 'd["error"]')" "422 bad_signature"
