@@ -202,6 +202,12 @@ EOF
 check "JWS without x5c: 422 bad_signature" \
 	is "$(req cps-doctor POST /prescriptions "$T/p-nox5c.json") $(field 'd["error"]')" "422 bad_signature"
 check "no TLS client certificate: the handshake is refused" no_cert_refused
+check "TLS 1.3 is not offered (a CPS3 has no RSA-PSS): a 1.3-only client fails" \
+	is "$(curl -sS -o /dev/null -w '%{http_code}' --tlsv1.3 --cacert "$ERX_CA" --cert "$PKI/cps-doctor/auth.crt.pem" \
+		--key "$PKI/cps-doctor/auth.key.pem" "$ERX_URL/prescriptions/$P1" 2>/dev/null)" 000
+check "  TLS 1.2 is what a client gets" bash -c 'openssl s_client -connect "127.0.0.1:$0" -CAfile "$1" \
+	-cert "$2/cps-doctor/auth.crt.pem" -key "$2/cps-doctor/auth.key.pem" < /dev/null 2>/dev/null |
+	grep -q "Protocol *: TLSv1.2"' "$ERX_PORT" "$ERX_CA" "$PKI"
 
 echo "# dispensations"
 cat > "$T/items.json" <<'EOF'
