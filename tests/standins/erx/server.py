@@ -84,9 +84,10 @@ DEFAULT_PRESCRIBERS = ["Médecin", "Chirurgien-dentiste", "Sage-femme"]
 DEFAULT_DISPENSERS = ["Pharmacien"]
 
 UUID_RE = re.compile(r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
-B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})\Z", re.ASCII)
+B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")
+DIGITS_RE = re.compile(r"^[0-9]{1,12}\Z")
 
 # ----------------------------------------------------------------- identifiers
 # EP- (prescription) or ED- (dispensation) + 12 symbols in 3 groups of 4: 11
@@ -113,7 +114,7 @@ def parse_identifier(prefix, s):
     """The canonical identifier for s (Crockford decoding: case-insensitive,
     I and L read as 1, O as 0, hyphens where ours are), or None."""
     s = s.upper()
-    m = re.match(r"^%s-([0-9A-Z]{4})-([0-9A-Z]{4})-([0-9A-Z]{3})([0-9A-Z*~$=])$" % prefix, s)
+    m = re.match(r"^%s-([0-9A-Z]{4})-([0-9A-Z]{4})-([0-9A-Z]{3})([0-9A-Z*~$=])\Z" % prefix, s)
     if not m:
         return None
     data = (m.group(1) + m.group(2) + m.group(3)).translate(str.maketrans("ILO", "110"))
@@ -424,7 +425,7 @@ def parse_prescription(doc):
         for i in idents:
             if isinstance(i, dict) and i.get("system") == LINE_SYSTEM:
                 line = get_str(i, "value", where + ".identifier")
-        need(line is not None and re.match(r"^[1-9][0-9]{0,3}$", line),
+        need(line is not None and re.match(r"^[1-9][0-9]{0,3}\Z", line),
              where + ": no line identifier (%s, \"1\"..\"n\")" % LINE_SYSTEM)
         need(line not in b.lines, "line %s appears twice" % line)
         where = "MedicationRequest line %s" % line
@@ -480,7 +481,7 @@ def parse_dispensation(doc):
                 line = get_str(i, "value", where + ".identifier")
         need(line is not None, where + ": no identifier with system " + LINE_SYSTEM)
         p, _, n = line.rpartition("/")
-        need(re.match(r"^[1-9][0-9]{0,3}$", n) and parse_identifier("EP", p) == pid,
+        need(re.match(r"^[1-9][0-9]{0,3}\Z", n) and parse_identifier("EP", p) == pid,
              where + ": line identifier is not <prescriptionId>/<line>")
         where = "MedicationDispense line %s" % n
         perf = get_list(md, "performer", where)[0]
@@ -873,14 +874,29 @@ class Handler(BaseHTTPRequestHandler):
         return status
 
     def handle_expect_100(self):
-        # Refuse an oversized body before the client sends it (curl asks first).
-        cl = (self.headers.get("Content-Length") or "").strip()
-        if cl.isdigit() and int(cl) > MAX_BODY:
+        # Refuse a body we would refuse anyway before the client sends it.
+        if self.command != "POST":
+            return super().handle_expect_100()
+        try:
+            self.body_length()
+        except ApiError as e:
+            self.answer_error(e.status, e.code, e.message)
             self.close_connection = True
-            self.send_json(413, {"error": "too_large", "message": "request body over %d bytes" % MAX_BODY})
-            self.server.log("%s %s %s 413" % (self.client_idnat or "-", self.command, self.path[:120]))
+            self.server.log("%s %s %s %d" % (self.client_idnat or "-", self.command,
+                                             self.path[:120], e.status))
             return False
         return super().handle_expect_100()
+
+    def body_length(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            raise ApiError(411, "malformed", "chunked bodies are not accepted: send Content-Length")
+        cl = self.headers.get("Content-Length")
+        if cl is None or not DIGITS_RE.match(cl.strip()):
+            raise ApiError(411, "malformed", "Content-Length required")
+        n = int(cl)
+        if n > MAX_BODY:
+            raise ApiError(413, "too_large", "request body over %d bytes" % MAX_BODY)
+        return n
 
     def drain(self, n):
         # Read (and drop) an unread body before closing, so that the client gets
@@ -896,17 +912,11 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def read_body(self):
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+        try:
+            n = self.body_length()
+        except ApiError:
             self.close_connection = True
-            raise ApiError(411, "malformed", "chunked bodies are not accepted: send Content-Length")
-        cl = self.headers.get("Content-Length")
-        if cl is None or not re.match(r"^[0-9]{1,12}$", cl.strip()):
-            self.close_connection = True
-            raise ApiError(411, "malformed", "Content-Length required")
-        n = int(cl)
-        if n > MAX_BODY:
-            self.close_connection = True
-            raise ApiError(413, "too_large", "request body over %d bytes" % MAX_BODY)
+            raise
         body = self.rfile.read(n)
         self.body_read = True
         if len(body) != n:
@@ -948,7 +958,7 @@ class Handler(BaseHTTPRequestHandler):
         chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
         if chunked or (cl and cl != "0"):
             self.close_connection = True
-            if cl.isdigit() and int(cl) <= 4 * MAX_BODY:
+            if DIGITS_RE.match(cl) and int(cl) <= 4 * MAX_BODY:
                 self.drain(int(cl))
 
     def dispatch(self, method, ctx):
@@ -999,7 +1009,7 @@ class Handler(BaseHTTPRequestHandler):
             return ("prescribe", None) if method == "POST" else "method"
         if path == API + "/dispensations":
             return ("dispense", None) if method == "POST" else "method"
-        m = re.match(r"^%s/prescriptions/([^/]{1,40})(/dispensations)?$" % API, path)
+        m = re.match(r"^%s/prescriptions/([^/]{1,40})(/dispensations)?\Z" % API, path)
         if m:
             if method != "GET":
                 return "method"

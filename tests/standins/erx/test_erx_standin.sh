@@ -318,6 +318,7 @@ req = {
     "smuggle": "POST /erx/v1/nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(inner), inner),
     "smuggle405": "PUT /erx/v1/prescriptions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(inner), inner),
     "garbage": "\x01\x02 garbage\r\n\r\n",
+    "badcl": "POST /erx/v1/prescriptions HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\nExpect: 100-continue\r\n\r\n",
     "keepalive": inner + inner,
 }[case]
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(port)), timeout=10), server_hostname="127.0.0.1")
@@ -339,6 +340,7 @@ EOF
 check "a body sent to an unknown path is not read as a request: one 404" is "$(raw smuggle)" 404
 check "a body sent with PUT is not read as a request: one 405" is "$(raw smuggle405)" 405
 check "garbage request line: 400" is "$(raw garbage)" 400
+check "Content-Length: a non-ASCII digit: 411" is "$(raw badcl)" 411
 check "two requests on one connection (keep-alive): 200 200" is "$(raw keepalive)" "200 200"
 # A client that connects and never speaks holds only its own thread.
 exec 7<>"/dev/tcp/127.0.0.1/$ERX_PORT"
