@@ -296,7 +296,7 @@ enum http_rv http_do(const struct http_tls *tls, const struct http_request *req,
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		}
-		if (strcmp(req->method, "POST"))
+		if (strcmp(req->method, "POST") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 

@@ -148,8 +148,8 @@ int p11card_open(struct p11card *c, const char *module, const char *cert_uri,
 	} parms = {cert_uri, NULL};
 
 	memset(c, 0, sizeof(*c));
-	if (!cert_uri || !key_uri || strncmp(cert_uri, "pkcs11:", 7) ||
-	    strncmp(key_uri, "pkcs11:", 7)) {
+	if (!cert_uri || !key_uri || strncmp(cert_uri, "pkcs11:", 7) != 0 ||
+	    strncmp(key_uri, "pkcs11:", 7) != 0) {
 		set_err(err, errlen, "card: the certificate and key must be pkcs11: URIs");
 		return -1;
 	}
