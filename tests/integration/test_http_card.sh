@@ -97,6 +97,17 @@ check "... the session was TLS 1.2" grep -q 'Protocol *: *TLSv1.2' "$T/ok.out"
 check "... no PIN try used ($before -> $(tries))" test "$(tries)" = "$before" -a "$before" = 3
 [ "$tb_failed" = 0 ] || cat "$T/ok.err"
 
+# what stays in memory: the tool scans its writable memory for the PIN after
+# http_do() (its own buffer aside); a copy it keeps on purpose shows the scan works
+req scan --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin "$URL"
+check "after a request with the card: no copy of the PIN left in the process" \
+	grep -qx 'pin copies: 0' "$T/scan.out"
+check "... the engine and the module are unloaded (the login is over)" \
+	not grep -q 'still mapped' "$T/scan.err"
+[ "$tb_failed" = 0 ] || cat "$T/scan.err"
+req leak --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin --leak-pin "$URL"
+check "... (the scan finds a copy kept on purpose)" grep -qx 'pin copies: 1' "$T/leak.out"
+
 # the token named by its label only, then by nothing (the only card)
 req label --pin 1234 --ca sca.pem --token "" "$label" --tls12 "$URL"
 check "card key, token named by its label only: HTTP 200" grep -qx 'rv=OK status=200' "$T/label.out"

@@ -120,6 +120,12 @@ void p11card_close(struct p11card *c)
 	if (!c)
 		return;
 	X509_free(c->cert);
+	/* libp11 keeps the key it returned (cached in its slot's key list) and
+	 * the key holds a functional reference to the engine (its pmeth_engine):
+	 * a cycle that would keep the engine, the module, the login and the
+	 * PIN alive. Dropping the key's engine reference breaks it. */
+	if (c->key)
+		EVP_PKEY_set1_engine(c->key, NULL);
 	EVP_PKEY_free(c->key);
 	c->cert = NULL;
 	c->key = NULL;
