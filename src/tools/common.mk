@@ -30,5 +30,5 @@ tests_integration_http_card_tool_SOURCES = tests/integration/http_card_tool.c
 tests_integration_http_card_tool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/common
 tests_integration_http_card_tool_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 tests_integration_http_card_tool_LDADD = libstcsvc.la
-TESTS += tests/integration/test_http_card.sh
-EXTRA_DIST += tests/integration/test_http_card.sh
+TESTS += tests/integration/test_http_card.sh tests/integration/test_http_card_pinpad.sh
+EXTRA_DIST += tests/integration/test_http_card.sh tests/integration/test_http_card_pinpad.sh
