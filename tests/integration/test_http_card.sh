@@ -95,6 +95,8 @@ check "... the server saw the card's certificate (CN=899700012345)" \
 	grep -q 'CN=899700012345' "$T/ok.out"
 check "... the session was TLS 1.2" grep -q 'Protocol *: *TLSv1.2' "$T/ok.out"
 check "... no PIN try used ($before -> $(tries))" test "$(tries)" = "$before" -a "$before" = 3
+check "... and the login is over: the card's PIN is no longer verified" \
+	bash -c "santecard pin status --reader '$R0' | grep -q '^PIN: .*, not verified'"
 [ "$tb_failed" = 0 ] || cat "$T/ok.err"
 
 # what stays in memory: the tool scans its writable memory for the PIN after

@@ -14,9 +14,11 @@
  * in its slot for re-logins) and offers no way to drop it but destroying the
  * engine; it also keeps the PKCS#11 session logged in while the module is
  * loaded. Freeing the engine wipes both copies (OPENSSL_cleanse), and
- * C_Finalize ends the session, so nothing of the PIN and no open login outlive
- * http_do(). The cost is the module's start (readers, card objects) per
- * request that uses the card.
+ * C_Finalize ends the session (our module then resets the card: the PIN is no
+ * longer verified, for any other connection to the card either), so nothing of
+ * the PIN and no open login outlive http_do(); test_http_card.sh scans the
+ * process's memory after the request to check it. The cost is the module's
+ * start (readers, card objects) per request that uses the card.
  *
  * The PIN reaches libp11 through an OpenSSL UI method whose reader hands it
  * the caller's string (UI_set_result copies it into libp11's buffer); we make
