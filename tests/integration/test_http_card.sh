@@ -105,7 +105,7 @@ req scan --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin "
 check "after a request with the card: no copy of the PIN left in the process" \
 	grep -qx 'pin copies: 0' "$T/scan.out"
 check "... the engine and the module are unloaded (the login is over)" \
-	not grep -q 'still mapped' "$T/scan.err"
+	not grep -q 'still mapped: .*santecard-pkcs11' "$T/scan.err"
 [ "$tb_failed" = 0 ] || cat "$T/scan.err"
 req leak --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin --leak-pin "$URL"
 check "... (the scan finds a copy kept on purpose)" grep -qx 'pin copies: 1' "$T/leak.out"
@@ -122,6 +122,7 @@ req noobj --pin 1234 --ca sca.pem --card "pkcs11:object=NO_SUCH_CERT;type=cert" 
 	"$P11_AUTH_KEY_URI" --tls12 "$URL"
 check "no such certificate on the card: HTTP_ERR_CLIENT_KEY" test $rc = 5
 check "... the message names the URI" grep -q 'NO_SUCH_CERT' "$T/noobj.err"
+[ "$tb_failed" = 0 ] || cat "$T/noobj.err"
 req nokey --pin 1234 --ca sca.pem --card "$(head -1 "$T/uris")" \
 	"pkcs11:object=NO_SUCH_KEY;type=private" --tls12 "$URL"
 check "no such key on the card: HTTP_ERR_CLIENT_KEY" test $rc = 5
@@ -130,6 +131,10 @@ check "... the PIN was right: no try used" test "$(tries)" = 3
 req badpin --pin 9999 --ca sca.pem --token "$serial" "$label" --tls12 "$URL"
 check "wrong PIN: HTTP_ERR_CLIENT_KEY" test $rc = 5
 check "... exactly one try used (3 -> $(tries))" test "$(tries)" = 2
+check "... the message says the card refused the PIN" grep -q 'PIN incorrect' "$T/badpin.err"
+req short --pin 12 --ca sca.pem --token "$serial" "$label" --tls12 "$URL"
+check "a PIN too short for libp11: HTTP_ERR_CLIENT_KEY, said so, no try used" \
+	test $rc = 5 -a "$(tries)" = 2 -a -n "$(grep 'not 4 to 32 characters' "$T/short.err")"
 req nopin --ca sca.pem --token "$serial" "$label" --tls12 "$URL"
 check "no PIN on a reader without a keypad: HTTP_ERR_CLIENT_KEY, no prompt" test $rc = 5
 check "... and no try used" test "$(tries)" = 2

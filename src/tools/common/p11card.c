@@ -31,6 +31,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "p11card.h"
 
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +57,19 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* OpenSSL's reason for the last error, or fallback. */
-static const char *last_reason(const char *fallback)
+/* Why the engine failed: the first error queued is the cause (libp11's
+ * "PIN incorrect", "PIN locked", "object not found" ...), the last one only
+ * OpenSSL's "failed loading private key". */
+static const char *first_reason(const char *fallback)
 {
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	unsigned long e = ERR_peek_error();
+	const char *r;
 
+	if (!e)
+		return fallback;
+	if (ERR_GET_LIB(e) == ERR_LIB_UI) /* libp11 takes 4 to 32 characters */
+		return "the PIN is not 4 to 32 characters long";
+	r = ERR_reason_error_string(e);
 	return r ? r : fallback;
 }
 
@@ -166,6 +174,15 @@ int p11card_open(struct p11card *c, const char *module, const char *cert_uri,
 		set_err(err, errlen, "card: cannot find OpenSSL's engines directory");
 		return -1;
 	}
+	/* libp11 allocates its RSA/EC/EVP_PKEY method tables once, in static
+	 * variables: if its code were unloaded with each engine, every request
+	 * would leak them. RTLD_NODELETE keeps it mapped for the process (the
+	 * engine objects, with the PIN, are still freed after each request). */
+	if (!dlopen(so, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) {
+		set_err(err, errlen, "card: cannot load the pkcs11 engine %s "
+			"(libengine-pkcs11-openssl)", so);
+		return -1;
+	}
 	e = ENGINE_by_id("dynamic");
 	if (!e) {
 		set_err(err, errlen, "card: OpenSSL has no dynamic engine");
@@ -198,7 +215,7 @@ int p11card_open(struct p11card *c, const char *module, const char *cert_uri,
 	ERR_clear_error();
 	if (!ENGINE_ctrl_cmd(e, "LOAD_CERT_CTRL", 0, &parms, NULL, 0) || !parms.cert) {
 		set_err(err, errlen, "card: certificate %s: %s", cert_uri,
-			last_reason("not found (module not loadable, no card, or no such object)"));
+			first_reason("not found (module not loadable, no card, or no such object)"));
 		goto fail;
 	}
 	c->cert = parms.cert;
@@ -209,7 +226,7 @@ int p11card_open(struct p11card *c, const char *module, const char *cert_uri,
 	c->key = ENGINE_load_private_key(e, key_uri, c->ui, (void *)pin);
 	if (!c->key) {
 		set_err(err, errlen, "card: private key %s: %s", key_uri,
-			last_reason("not found or login refused"));
+			first_reason("not found or login refused"));
 		goto fail;
 	}
 	if (X509_check_private_key(c->cert, c->key) != 1) {
