@@ -16,7 +16,10 @@
  *     --leak-pin             (the scan's own check) keep a strdup()ed copy
  *   http_card_tool --uris SERIAL LABEL   prints the two URIs
  *
- * Prints "rv=NAME status=N" then the body; the error detail on stderr. Exit
+ *     --header "Name: value" (repeatable, up to 8)
+ *
+ * Prints "rv=NAME status=N", then on success "type=CONTENT-TYPE location=URL"
+ * ("-" when absent) and the body; the error detail on stderr. Exit
  * status: the enum http_rv value.
  */
 #include "config.h"
@@ -124,6 +127,8 @@ int main(int argc, char **argv)
 	char *cert_uri = NULL, *key_uri = NULL;
 	int i, have_pin = 0, scan = 0;
 	char *leak = NULL;
+	const char *headers[9] = {0};
+	int nh = 0;
 	enum http_rv rv;
 
 	req.method = "GET";
@@ -177,6 +182,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--data")) {
 			req.body = argv[++i];
 			req.body_len = strlen(argv[i]);
+		} else if (!strcmp(a, "--header") && nh < 8) {
+			headers[nh++] = argv[++i];
+			req.headers = headers;
 		} else if (!strcmp(a, "--type")) {
 			req.content_type = argv[++i];
 		} else if (!strcmp(a, "--max-body")) {
@@ -207,8 +215,11 @@ int main(int argc, char **argv)
 		free(leak);
 	}
 	OPENSSL_cleanse(pin, sizeof(pin));
-	if (rv == HTTP_OK)
+	if (rv == HTTP_OK) {
+		printf("type=%s location=%s\n", resp.content_type ? resp.content_type : "-",
+		       resp.location ? resp.location : "-");
 		fwrite(resp.body, 1, resp.len, stdout);
+	}
 	else
 		fprintf(stderr, "http_card_tool: %s: %s\n", http_rv_text(rv), err);
 	http_response_free(&resp);

@@ -67,12 +67,44 @@ cat "$PKI/ca/root.crt.pem" "$PKI/ca/intermediate.crt.pem" > clientca.pem
 openssl s_server -accept 127.0.0.1:$PORT -tls1_2 -Verify 1 -CAfile clientca.pem \
 	-cert srv.pem -key srv.key -www > s_server.log 2>&1 &
 srv=$!
+# an HTTPS echo server: method, path, headers and body back as JSON; /created
+# answers 201 with a Location
+cat > echo.py <<'PY'
+import http.server, json, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(n)
+        out = json.dumps({'method': self.command, 'path': self.path,
+                          'type': self.headers.get('Content-Type'),
+                          'x': self.headers.get('X-Test'), 'expect': self.headers.get('Expect'),
+                          'body': body.decode('latin-1')}).encode()
+        self.send_response(201 if self.path == '/created' else 200)
+        if self.path == '/created':
+            self.send_header('Location', '/erx/v1/prescriptions/EP-1')
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    do_GET = do_POST = do_DELETE = do_PUT = answer
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(('127.0.0.1', 8445), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain('srv.pem', 'srv.key')
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+PY
+/usr/bin/python3 echo.py 2> echo.log &
+echo_srv=$!
 # a server that accepts and never answers
 socat TCP-LISTEN:8444,bind=127.0.0.1,reuseaddr,fork SYSTEM:'sleep 30' 2> /dev/null &
 mute=$!
-trap 'kill $srv $mute 2> /dev/null' EXIT
+trap 'kill $srv $mute $echo_srv 2> /dev/null' EXIT
 tb_wait_for bash -c "exec 3<> /dev/tcp/127.0.0.1/$PORT" ||
 	{ echo "s_server did not start"; cat s_server.log; exit 1; }
+tb_wait_for bash -c "exec 3<> /dev/tcp/127.0.0.1/8445" ||
+	{ echo "the echo server did not start"; cat echo.log; exit 1; }
 
 # --------------------------------------------------------- the card's token
 p11_run pkcs11-tool --module "$P11_MODULE" -L > "$T/L" 2>&1
@@ -153,6 +185,33 @@ req big --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --max-body 10
 check "body over --max-body: HTTP_ERR_TOO_BIG" test $rc = 6
 req badurl --ca sca.pem "ftp://127.0.0.1/"
 check "a URL that is not http(s): HTTP_ERR_USAGE" test $rc = 1
+
+# ------------------------------------------------------ the request's shape
+# echoed NAME KEY [VALUE]: the echo server saw KEY == VALUE (no VALUE: absent)
+echoed() {
+	/usr/bin/python3 -c 'import json, sys
+d = json.loads(open(sys.argv[1]).read().split("\n", 2)[2])
+sys.exit(d[sys.argv[2]] != (sys.argv[3] if len(sys.argv) > 3 else None))' "$T/$1.out" "${@:2}"
+}
+req post --ca sca.pem --method POST --type 'application/fhir+json' --data '{"a":1}' \
+	--header 'X-Test: yes' https://127.0.0.1:8445/created
+check "POST: HTTP 201, Location and Content-Type given back" \
+	test "$(head -2 "$T/post.out" | tr '\n' ' ')" = \
+	'rv=OK status=201 type=application/json location=/erx/v1/prescriptions/EP-1 '
+check "... the server got the method" echoed post method POST
+check "... the body" echoed post body '{"a":1}'
+check "... the Content-Type" echoed post type 'application/fhir+json'
+check "... the extra header" echoed post x yes
+check "... and no Expect: 100-continue" echoed post expect
+req del --ca sca.pem --method DELETE https://127.0.0.1:8445/erx/v1/x
+check "DELETE without a body" echoed del method DELETE
+check "... (none sent)" echoed del body ''
+req get --ca sca.pem 'https://127.0.0.1:8445/p?q=1'
+check "GET: path and query" echoed get path '/p?q=1'
+check "... no Location" grep -qx "type=application/json location=-" "$T/get.out"
+check "... the echo server is not fooled: another value fails" not echoed get path '/p'
+req crlf --ca sca.pem --header "$(printf 'X-Test: a\r\nX-Evil: b')" https://127.0.0.1:8445/
+check "a header with a line break: HTTP_ERR_USAGE" test $rc = 1
 
 # ------------------------------------------------------------ files as key
 req files --ca sca.pem --files "$PKI/cps-doctor/auth.crt.pem" "$PKI/cps-doctor/auth.key.pem" \

@@ -162,6 +162,12 @@ static char *dup_header(CURL *h, const char *name)
 	return strdup(hd->value);
 }
 
+/* A header line must stay one line: no CR or LF smuggled into the request. */
+static int one_line(const char *s)
+{
+	return s && !strpbrk(s, "\r\n");
+}
+
 static int add_header(struct curl_slist **l, const char *line)
 {
 	struct curl_slist *n = curl_slist_append(*l, line);
@@ -195,6 +201,15 @@ enum http_rv http_do(const struct http_tls *tls, const struct http_request *req,
 		return HTTP_ERR_USAGE;
 	}
 	memset(out, 0, sizeof(*out));
+	if ((req->content_type && !one_line(req->content_type)) || !one_line(req->method)) {
+		set_err(err, errlen, "HTTP: a line break in the method or content type");
+		return HTTP_ERR_USAGE;
+	}
+	for (const char *const *p = req->headers; p && *p; p++)
+		if (!one_line(*p) || !strchr(*p, ':')) {
+			set_err(err, errlen, "HTTP: bad header line (\"Name: value\", one line)");
+			return HTTP_ERR_USAGE;
+		}
 	if (!tls)
 		tls = &no_tls;
 	if (tls->auth == HTTP_AUTH_FILES) {
