@@ -74,6 +74,10 @@ static int scan_pin(const char *pin, const void *own, size_t ownlen)
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[1] != 'w' ||
 		    (void *)lo == scratch || strstr(line, "[vvar]") || strstr(line, "[vsyscall]"))
 			continue;
+		if (hi - lo > (1ul << 30)) { /* a sanitizer's shadow, not our data */
+			fprintf(stderr, "not scanned: %s", line);
+			continue;
+		}
 		for (a = lo; a < hi; a += cap - 64) {
 			size_t want = hi - a < cap ? hi - a : cap, i;
 			ssize_t n = pread(mem, scratch, want, (off_t)a);

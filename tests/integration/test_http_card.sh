@@ -133,14 +133,19 @@ check "... and the login is over: the card's PIN is no longer verified" \
 
 # what stays in memory: the tool scans its writable memory for the PIN after
 # http_do() (its own buffer aside); a copy it keeps on purpose shows the scan works
-req scan --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin "$URL"
-check "after a request with the card: no copy of the PIN left in the process" \
-	grep -qx 'pin copies: 0' "$T/scan.out"
-check "... the engine and the module are unloaded (the login is over)" \
-	not grep -q 'still mapped: .*santecard-pkcs11' "$T/scan.err"
-[ "$tb_failed" = 0 ] || cat "$T/scan.err"
-req leak --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin --leak-pin "$URL"
-check "... (the scan finds a copy kept on purpose)" grep -qx 'pin copies: 1' "$T/leak.out"
+if ldd "$TOOL" | grep -q libasan; then
+	# ASan keeps freed blocks in quarantine in terabytes of reserved memory
+	echo "  skipped: the PIN memory scan (the tool is built with ASan)"
+else
+	req scan --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin "$URL"
+	check "after a request with the card: no copy of the PIN left in the process" \
+		grep -qx 'pin copies: 0' "$T/scan.out"
+	check "... the engine and the module are unloaded (the login is over)" \
+		not grep -q 'still mapped: .*santecard-pkcs11' "$T/scan.err"
+	[ "$tb_failed" = 0 ] || cat "$T/scan.err"
+	req leak --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin --leak-pin "$URL"
+	check "... (the scan finds a copy kept on purpose)" grep -qx 'pin copies: 1' "$T/leak.out"
+fi
 
 # the token named by its label only, then by nothing (the only card)
 req label --pin 1234 --ca sca.pem --token "" "$label" --tls12 "$URL"
