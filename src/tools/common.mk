@@ -24,6 +24,14 @@ tests_unit_check_jose_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/common
 tests_unit_check_jose_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_check_jose_LDADD = libstcsvc.la $(CHECK_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS)
 
+# http.c's helpers without a server (form and URI encoding, argument checks).
+check_PROGRAMS += tests/unit/check_http
+TESTS += tests/unit/check_http
+tests_unit_check_http_SOURCES = tests/unit/check_http.c
+tests_unit_check_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/common
+tests_unit_check_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_http_LDADD = libstcsvc.la $(CHECK_LIBS)
+
 # HTTPS with the card's key: openssl s_server, the simulated CPS, our module.
 check_PROGRAMS += tests/integration/http_card_tool
 tests_integration_http_card_tool_SOURCES = tests/integration/http_card_tool.c
