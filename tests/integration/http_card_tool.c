@@ -9,6 +9,7 @@
  *     --pin-fd N             read the PIN from descriptor N (one line)
  *     --module PATH          PKCS#11 module (else SANTECARD_PKCS11_MODULE)
  *     --tls12                cap at TLS 1.2
+ *     --chain FILE           PEM intermediates sent after the client certificate
  *     --method M --data STRING --type CONTENT-TYPE --max-body N --timeout MS
  *     --scan-pin             after the request, look for copies of the PIN in
  *                            this process's writable memory (but our own
@@ -179,6 +180,8 @@ int main(int argc, char **argv)
 			leak = pin;
 		} else if (!strcmp(a, "--module")) {
 			tls.p11_module = argv[++i];
+		} else if (!strcmp(a, "--chain")) {
+			tls.client_chain = argv[++i];
 		} else if (!strcmp(a, "--tls12")) {
 			tls.tls12_only = 1;
 		} else if (!strcmp(a, "--method")) {

@@ -64,9 +64,14 @@ openssl x509 -req -in srv.csr -CA sca.pem -CAkey sca.key -CAcreateserial -days 2
 openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 \
 	-subj "/CN=some other CA" 2> /dev/null
 cat "$PKI/ca/root.crt.pem" "$PKI/ca/intermediate.crt.pem" > clientca.pem
-openssl s_server -accept 127.0.0.1:$PORT -tls1_2 -Verify 1 -CAfile clientca.pem \
+openssl s_server -accept 127.0.0.1:$PORT -tls1_2 -Verify 1 -verify_return_error -CAfile clientca.pem \
 	-cert srv.pem -key srv.key -www > s_server.log 2>&1 &
 srv=$!
+# a server that knows only the IGC-Santé root: the client sends the intermediate
+openssl s_server -accept 127.0.0.1:8446 -tls1_2 -Verify 2 -verify_return_error \
+	-CAfile "$PKI/ca/root.crt.pem" \
+	-cert srv.pem -key srv.key -www > s_server_root.log 2>&1 &
+srv_root=$!
 # an HTTPS echo server: method, path, headers and body back as JSON; /created
 # answers 201 with a Location
 cat > echo.py <<'PY'
@@ -100,9 +105,11 @@ echo_srv=$!
 # a server that accepts and never answers
 socat TCP-LISTEN:8444,bind=127.0.0.1,reuseaddr,fork SYSTEM:'sleep 30' 2> /dev/null &
 mute=$!
-trap 'kill $srv $mute $echo_srv 2> /dev/null' EXIT
+trap 'kill $srv $srv_root $mute $echo_srv 2> /dev/null' EXIT
 tb_wait_for bash -c "exec 3<> /dev/tcp/127.0.0.1/$PORT" ||
 	{ echo "s_server did not start"; cat s_server.log; exit 1; }
+tb_wait_for bash -c "exec 3<> /dev/tcp/127.0.0.1/8446" ||
+	{ echo "the root-only s_server did not start"; cat s_server_root.log; exit 1; }
 tb_wait_for bash -c "exec 3<> /dev/tcp/127.0.0.1/8445" ||
 	{ echo "the echo server did not start"; cat echo.log; exit 1; }
 
@@ -146,6 +153,20 @@ else
 	req leak --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 --scan-pin --leak-pin "$URL"
 	check "... (the scan finds a copy kept on purpose)" grep -qx 'pin copies: 1' "$T/leak.out"
 fi
+
+# the intermediate for a server that knows only the root
+req rootonly --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 https://127.0.0.1:8446/
+check "server trusting only the root, no chain sent: HTTP_ERR_TLS" test $rc = 4
+req chain --pin 1234 --ca sca.pem --token "$serial" "$label" --tls12 \
+	--chain "$PKI/ca/intermediate.crt.pem" https://127.0.0.1:8446/
+check "... with the intermediate (--chain): HTTP 200, the card's certificate" \
+	grep -q 'CN=899700012345' "$T/chain.out"
+req chainfiles --ca sca.pem --files "$PKI/cps-doctor/auth.crt.pem" "$PKI/cps-doctor/auth.key.pem" \
+	--chain "$PKI/ca/intermediate.crt.pem" --tls12 https://127.0.0.1:8446/
+check "... PEM files with the intermediate: HTTP 200" grep -q 'CN=899700012345' "$T/chainfiles.out"
+req nochain --pin 1234 --ca sca.pem --token "$serial" "$label" --chain "$T/none.pem" "$URL"
+check "... a chain file that is not there: HTTP_ERR_CLIENT_KEY before any login" \
+	test $rc = 5 -a "$(tries)" = 3
 
 # the token named by its label only, then by nothing (the only card)
 req label --pin 1234 --ca sca.pem --token "" "$label" --tls12 "$URL"

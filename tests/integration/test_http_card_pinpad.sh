@@ -38,7 +38,7 @@ cd "$T" || exit 1
 openssl req -x509 -newkey rsa:2048 -nodes -keyout srv.key -out srv.pem -days 2 \
 	-subj "/CN=127.0.0.1" -addext subjectAltName=IP:127.0.0.1 2> /dev/null
 cat "$PKI/ca/root.crt.pem" "$PKI/ca/intermediate.crt.pem" > clientca.pem
-openssl s_server -accept 127.0.0.1:$PORT -tls1_2 -Verify 1 -CAfile clientca.pem \
+openssl s_server -accept 127.0.0.1:$PORT -tls1_2 -Verify 1 -verify_return_error -CAfile clientca.pem \
 	-cert srv.pem -key srv.key -www > s_server.log 2>&1 &
 srv=$!
 trap 'kill $srv 2> /dev/null' EXIT

@@ -57,6 +57,9 @@ struct http_tls {
 	                                 call (the card is reset, its PIN no longer
 	                                 verified), see p11card.c. */
 	int tls12_only;               /* 1: cap at TLS 1.2 (the CPS3 has no RSA-PSS) */
+	const char *client_chain;     /* PEM intermediates sent after our certificate
+	                                 (card or files), for a server that trusts
+	                                 only the root; NULL: the certificate alone */
 };
 
 struct http_request {
