@@ -34,9 +34,15 @@ psc_stop_all() {
 }
 trap psc_stop_all EXIT
 
-# psc_phone DIR MODE|stop
+# psc_phone DIR MODE|stop [--account IDNAT]
 psc_phone() {
-	"$PSC_STANDIN/phone" "$@" > /dev/null || echo "  (phone $* failed)"
+	local dir=$1 mode=$2
+	shift 2
+	if [ "$mode" = stop ]; then
+		"$PSC_STANDIN/phone" "$dir" stop
+	else
+		"$PSC_STANDIN/phone" "$dir" --mode "$mode" "$@" > /dev/null || echo "  (phone $mode failed)"
+	fi
 }
 
 # psc_run ARGS...: santecard-psc ARGS (60 s at most); stdout in $T/out, stderr in
