@@ -137,7 +137,7 @@ static int verify_pin(struct psc_card *k, int pin_fd)
 	return rv == STC_OK ? PSC_EXIT_OK : pin_report(rv, left);
 }
 
-int psc_card_open(const char *reader, int pin_fd, struct psc_card **out)
+int psc_card_open(const char *reader, struct psc_card **out)
 {
 	struct psc_card *k = calloc(1, sizeof(*k));
 	stc_rv rv;
@@ -152,22 +152,26 @@ int psc_card_open(const char *reader, int pin_fd, struct psc_card **out)
 		return tool_fail(rv, "connecting to the PC/SC service");
 	}
 	code = find_cps(k, reader);
-	if (code == PSC_EXIT_OK) {
-		if (stc_token_get_info(k->tok, &k->info) != STC_OK)
-			memset(&k->info, 0, sizeof(k->info));
-		psc_say("CPS of %s %s (%s) in '%s'", k->holder.given, k->holder.surname,
-			k->holder.national_id, stc_card_reader(k->card));
-		code = verify_pin(k, pin_fd);
-	}
-	if (code == PSC_EXIT_OK &&
-	    http_card_auth_uris(k->info.serial, k->info.label, &k->cert_uri, &k->key_uri) != 0)
-		code = PSC_EXIT_ERROR;
 	if (code != PSC_EXIT_OK) {
 		psc_card_close(k);
 		return code;
 	}
+	if (stc_token_get_info(k->tok, &k->info) != STC_OK)
+		memset(&k->info, 0, sizeof(k->info));
+	psc_say("CPS of %s %s (%s) in '%s'", k->holder.given, k->holder.surname,
+		k->holder.national_id, stc_card_reader(k->card));
 	*out = k;
 	return PSC_EXIT_OK;
+}
+
+int psc_card_login(struct psc_card *k, int pin_fd)
+{
+	int code = verify_pin(k, pin_fd);
+
+	if (code == PSC_EXIT_OK &&
+	    http_card_auth_uris(k->info.serial, k->info.label, &k->cert_uri, &k->key_uri) != 0)
+		code = PSC_EXIT_ERROR;
+	return code;
 }
 
 const char *psc_card_national_id(const struct psc_card *k)

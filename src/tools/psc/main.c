@@ -323,7 +323,7 @@ static int do_login(struct opts *o)
 
 	if (o->login.card && o->no_browser) {
 		/* the card first: a wrong PIN ends here, before the provider is bothered */
-		code = psc_card_open(o->login.reader, o->login.pin_fd, &card);
+		code = psc_card_open(o->login.reader, &card);
 		if (code != PSC_EXIT_OK)
 			return code;
 		if (hint && strcmp(hint, psc_card_national_id(card))) {
@@ -331,6 +331,11 @@ static int do_login(struct opts *o)
 				psc_card_national_id(card));
 			psc_card_close(card);
 			return PSC_EXIT_USAGE;
+		}
+		code = psc_card_login(card, o->login.pin_fd);
+		if (code != PSC_EXIT_OK) {
+			psc_card_close(card);
+			return code;
 		}
 		hint = psc_card_national_id(card);
 	}

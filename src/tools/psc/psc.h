@@ -153,7 +153,10 @@ int psc_code_login(const struct psc_conf *c, struct psc_meta *m, const struct ps
 		   json_t **answer, char **nonce_out);
 
 /* card.c */
-int psc_card_open(const char *reader, int pin_fd, struct psc_card **out);
+/* Find the CPS (reader NULL: the first one). 0 or an exit code after a message. */
+int psc_card_open(const char *reader, struct psc_card **out);
+/* Verify the PIN once (--pin-fd, else the keypad or the terminal). Same. */
+int psc_card_login(struct psc_card *card, int pin_fd);
 const char *psc_card_national_id(const struct psc_card *card);
 /* The TLS settings that authenticate with the card's key (PIN verified). */
 const struct http_tls *psc_card_tls(struct psc_card *card, const char *ca);
