@@ -58,9 +58,9 @@ const ACR_MOBILE = 'eidas1';
 const ACR_CARD = 'eidas3';
 
 // ------------------------------------------------------------------ events
-// One JSON line per decision; tests read DIR/events.log.
+// One JSON line per decision, "event" first; tests read DIR/events.log.
 function event(name, fields = {}) {
-  fs.appendFileSync(D('events.log'), `${JSON.stringify({ time: new Date().toISOString(), event: name, ...fields })}\n`);
+  fs.appendFileSync(D('events.log'), `${JSON.stringify({ event: name, ...fields, time: new Date().toISOString() })}\n`);
 }
 
 // ------------------------------------------------------------------ PKI
@@ -71,9 +71,10 @@ const personnesX509 = new X509Certificate(igcPersonnes);
 const rootX509 = new X509Certificate(igcRoot);
 const rpDn = read(D('rp.dn')).trim();
 
-// RFC 4514-like string of a subject as Node prints it ("C=FR\ntitle=...\nGN=A + CN=B").
+// A subject as Node prints it ("C=FR\ntitle=...\nGN=A + CN=B") as `openssl x509
+// -subject -nameopt RFC2253,-esc_msb` does: "CN=B+GN=A,title=...,C=FR".
 function dnString(nodeSubject) {
-  return nodeSubject.split('\n').reverse().map((rdn) => rdn.replace(/ \+ /g, '+')).join(',');
+  return nodeSubject.split('\n').reverse().map((rdn) => rdn.split(' + ').reverse().join('+')).join(',');
 }
 const normDn = (s) => s.split(',').map((x) => x.trim()).join(',').toLowerCase();
 
@@ -291,18 +292,6 @@ function makeProvider(issuer) {
     // offline_access), rotated on every use
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
-    // first-party native clients: no consent page, the requested scopes are granted
-    async loadExistingGrant(ctx) {
-      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-      if (grantId) {
-        const g = await ctx.oidc.provider.Grant.find(grantId);
-        if (g) return g;
-      }
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
-      await grant.save();
-      return grant;
-    },
     interactions: { url: (ctx, interaction) => `${PREFIX}/interaction/${interaction.uid}` },
     ttl: {
       AccessToken: opt.accessTtl,
@@ -366,6 +355,7 @@ function makeProvider(issuer) {
     },
     enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
     conformIdTokenClaims: true,
+    clockTolerance: 0, // tokens expire exactly at exp (--access-ttl tests refresh)
     renderError(ctx, out) {
       ctx.type = 'html';
       ctx.body = `<!doctype html><html><head><title>PSC stand-in: error</title></head><body><h1>${html(out.error)}</h1><p>${html(out.error_description ?? '')}</p></body></html>`;
@@ -444,6 +434,17 @@ function routes(walletUrl, cardLoginUrl) {
     let m = p.match(/^\/interaction\/([A-Za-z0-9_-]+)$/);
     if (m && ctx.method === 'GET') {
       const details = await provider.interactionDetails(ctx.req, ctx.res);
+      if (details.prompt.name === 'consent') {
+        // first-party native clients: no consent page, the requested scopes are granted
+        const grant = (details.grantId && await provider.Grant.find(details.grantId))
+          || new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+        grant.addOIDCScope(details.params.scope);
+        const grantId = await grant.save();
+        const returnTo = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } });
+        ctx.status = 303;
+        ctx.redirect(returnTo);
+        return;
+      }
       const cardUrl = `${cardLoginUrl}?uid=${encodeURIComponent(details.uid)}`;
       if (opt.cardAuto || details.params.login_hint === 'card') {
         ctx.redirect(cardUrl);
