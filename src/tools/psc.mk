@@ -20,7 +20,6 @@ santecard_psc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools -I$(top_srcdir
 	-I$(top_srcdir)/src/tools/psc
 santecard_psc_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 santecard_psc_LDADD = libstcsvc.la libsantecard.la $(CURL_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS)
-LINT_FILES += $(santecard_psc_SOURCES)
 dist_man_MANS += docs/santecard-psc.1
 EXTRA_DIST += docs/PSC.md
 
@@ -32,4 +31,18 @@ tests_unit_check_psc_CPPFLAGS = $(santecard_psc_CPPFLAGS)
 tests_unit_check_psc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) \
 	$(CRYPTO_CFLAGS)
 tests_unit_check_psc_LDADD = libstcsvc.la $(CHECK_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS)
-LINT_FILES += tests/unit/check_psc.c
+
+# `make lint` runs the same checks on these (they need the include paths of
+# src/tools, src/tools/common and jansson, which the main rule does not pass).
+PSC_LINT_FILES = $(santecard_psc_SOURCES) tests/unit/check_psc.c
+.PHONY: lint-psc
+lint: lint-psc
+lint-psc:
+	@cd $(top_srcdir) && files=; for f in $(PSC_LINT_FILES); do \
+		case $$f in *.c) files="$$files $$f" ;; esac; done; \
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--std=c11 -I src/lib -I src/tools -I src/tools/common -I src/tools/psc \
+		--suppress=missingIncludeSystem $$files && \
+	clang-tidy --quiet $$files -- -std=c11 -I src/lib -I src/tools -I src/tools/common \
+		-I src/tools/psc -I tests -I $(abs_top_builddir) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS) \
+		$(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CHECK_CFLAGS)

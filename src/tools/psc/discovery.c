@@ -79,7 +79,7 @@ int psc_discover(const struct psc_conf *c, struct psc_meta *m, char *err, size_t
 	r.json = NULL;
 	psc_reply_free(&r);
 	m->issuer = str(m->doc, "issuer");
-	if (!m->issuer || strcmp(m->issuer, c->issuer)) {
+	if (!m->issuer || strcmp(m->issuer, c->issuer) != 0) {
 		snprintf(err, errlen, "the discovery document is for issuer \"%s\", not \"%s\"",
 			 m->issuer ? m->issuer : "", c->issuer);
 		psc_meta_free(m);

@@ -117,16 +117,16 @@ static EVP_PKEY *header_key(const char *jwt, const json_t *jwks, char *alg_out, 
 	kty = json_string_value(json_object_get(jwk, "kty"));
 	kalg = json_string_value(json_object_get(jwk, "alg"));
 	use = json_string_value(json_object_get(jwk, "use"));
-	if (!kty || strcmp(kty, "RSA")) {
+	if (!kty || strcmp(kty, "RSA") != 0) {
 		snprintf(err, errlen, "the JWKS key %s is not an RSA key", kid ? kid : "");
 		goto out;
 	}
-	if (use && strcmp(use, "sig")) {
+	if (use && strcmp(use, "sig") != 0) {
 		snprintf(err, errlen, "the JWKS key %s is not a signing key (use %s)",
 			 kid ? kid : "", use);
 		goto out;
 	}
-	if (kalg && strcmp(kalg, alg)) {
+	if (kalg && strcmp(kalg, alg) != 0) {
 		snprintf(err, errlen, "the token says alg %s but its key is for %s", alg, kalg);
 		goto out;
 	}
@@ -188,7 +188,7 @@ static int check_claims(const json_t *cl, const char *issuer, const char *client
 	size_t naud;
 	int r;
 
-	if (!iss || strcmp(iss, issuer)) {
+	if (!iss || strcmp(iss, issuer) != 0) {
 		snprintf(err, errlen, "wrong issuer: \"%s\" (expected \"%s\")", iss ? iss : "",
 			 issuer);
 		return -1;
@@ -201,7 +201,7 @@ static int check_claims(const json_t *cl, const char *issuer, const char *client
 		snprintf(err, errlen, "several audiences and no azp");
 		return -1;
 	}
-	if (azp && strcmp(azp, client_id)) {
+	if (azp && strcmp(azp, client_id) != 0) {
 		snprintf(err, errlen, "azp is \"%s\", not this client (%s)", azp, client_id);
 		return -1;
 	}
@@ -235,7 +235,7 @@ static int check_claims(const json_t *cl, const char *issuer, const char *client
 		return -1;
 	}
 	if (nonce) {
-		if (!json_is_string(jn) || strcmp(json_string_value(jn), nonce)) {
+		if (!json_is_string(jn) || strcmp(json_string_value(jn), nonce) != 0) {
 			snprintf(err, errlen, jn ? "the nonce is not the one sent" :
 				 "no nonce (one was sent)");
 			return -1;

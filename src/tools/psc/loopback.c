@@ -174,7 +174,7 @@ static int serve(int fd, const char *state, char **code)
 	got_state = psc_query_get(query, "state");
 	err = psc_query_get(query, "error");
 	desc = psc_query_get(query, "error_description");
-	if (!got_state || strcmp(got_state, state)) {
+	if (!got_state || strcmp(got_state, state) != 0) {
 		respond(fd, 400, "Bad Request", "Login refused",
 			"This answer does not belong to the login santecard-psc started.");
 		psc_say("the redirect's state is not the one sent: login abandoned");

@@ -112,7 +112,7 @@ static int read_config(const char *path, int named)
 		*eq = '\0';
 		k = trim(s);
 		v = trim(eq + 1);
-		for (i = 0; cf_keys[i] && strcmp(cf_keys[i], k); i++)
+		for (i = 0; cf_keys[i] && strcmp(cf_keys[i], k) != 0; i++)
 			;
 		if (!cf_keys[i]) {
 			psc_say("%s:%d: unknown key \"%s\"", path, ln, k);
@@ -281,7 +281,7 @@ static int check_combination(const struct opts *o)
 				 "--reader go with login");
 		return -1;
 	}
-	if (o->json && strcmp(o->cmd, "userinfo") && strcmp(o->cmd, "status")) {
+	if (o->json && strcmp(o->cmd, "userinfo") != 0 && strcmp(o->cmd, "status") != 0) {
 		tool_usage_error("--json goes with userinfo and status");
 		return -1;
 	}
@@ -326,7 +326,7 @@ static int do_login(struct opts *o)
 		code = psc_card_open(o->login.reader, &card);
 		if (code != PSC_EXIT_OK)
 			return code;
-		if (hint && strcmp(hint, psc_card_national_id(card))) {
+		if (hint && strcmp(hint, psc_card_national_id(card)) != 0) {
 			psc_say("--id %s is not the card's holder (%s)", hint,
 				psc_card_national_id(card));
 			psc_card_close(card);
@@ -451,12 +451,12 @@ int main(int argc, char **argv)
 		tool_usage_error("client authentication: a certificate or a secret, not both");
 		return PSC_EXIT_USAGE;
 	}
-	if (!o.conf.client_cert && !o.conf.client_secret_file && strcmp(o.cmd, "status")) {
+	if (!o.conf.client_cert && !o.conf.client_secret_file && strcmp(o.cmd, "status") != 0) {
 		tool_usage_error("no client authentication (--client-cert/--client-key or "
 				 "--client-secret-file)");
 		return PSC_EXIT_USAGE;
 	}
-	if (o.conf.client_secret_file && strcmp(o.cmd, "status")) {
+	if (o.conf.client_secret_file && strcmp(o.cmd, "status") != 0) {
 		o.conf.client_secret = read_secret(o.conf.client_secret_file);
 		if (!o.conf.client_secret)
 			return PSC_EXIT_USAGE;

@@ -73,7 +73,7 @@ static int load(const struct psc_conf *c, json_t **tok)
 		return store_fail(err);
 	iss = json_string_value(json_object_get(*tok, "issuer"));
 	cid = json_string_value(json_object_get(*tok, "client_id"));
-	if (!iss || strcmp(iss, c->issuer) || !cid || strcmp(cid, c->client_id)) {
+	if (!iss || strcmp(iss, c->issuer) != 0 || !cid || strcmp(cid, c->client_id) != 0) {
 		psc_say("the stored login is for %s (client %s), not %s (client %s): log in again",
 			iss ? iss : "?", cid ? cid : "?", c->issuer, c->client_id);
 		json_decref(*tok);
@@ -133,7 +133,7 @@ static int refresh(const struct psc_conf *c, struct psc_meta *m, json_t **tok)
 			psc_reply_free(&r);
 			return PSC_EXIT_BAD_TOKEN;
 		}
-		if (old && strcmp(old, json_string_value(json_object_get(claims, "sub")))) {
+		if (old && strcmp(old, json_string_value(json_object_get(claims, "sub"))) != 0) {
 			psc_say("refresh: the new ID token is for another subject");
 			json_decref(claims);
 			psc_reply_free(&r);
@@ -209,8 +209,9 @@ static void print_userinfo(const json_t *u)
 	printf("SubjectNameID:        %s\n", jstr(u, "SubjectNameID"));
 	printf("Name:                 %s %s\n", jstr(u, "given_name"), jstr(u, "family_name"));
 	printf("sub:                  %s\n", jstr(u, "sub"));
-	json_array_foreach(roles, i, v)
+	json_array_foreach(roles, i, v) {
 		printf("SubjectRole:          %s\n", json_string_value(v) ? json_string_value(v) : "");
+	}
 	if (json_object_get(u, "SubjectOrganization"))
 		printf("SubjectOrganization:  %s (%s)\n", jstr(u, "SubjectOrganization"),
 		       jstr(u, "SubjectOrganizationID"));
@@ -225,10 +226,11 @@ static void print_userinfo(const json_t *u)
 		printf("Exercice %zu:           profession %s, category %s, %s %s\n", i + 1,
 		       jstr(e, "codeProfession"), jstr(e, "codeCategorieProfessionnelle"),
 		       jstr(e, "prenomDexercice"), jstr(e, "nomDexercice"));
-		json_array_foreach(acts, k, a)
+		json_array_foreach(acts, k, a) {
 			printf("  activity %zu:         %s, %s %s\n", k + 1,
 			       jstr(a, "raisonSocialeSite"), jstr(a, "codeSecteurDactivite"),
 			       jstr(a, "identifiantTechniqueDeLaStructure"));
+		}
 	}
 }
 
@@ -265,7 +267,7 @@ int psc_cmd_userinfo(const struct psc_conf *c, int json)
 	/* OIDC Core 5.3.2: the userinfo's sub must be the ID token's */
 	sub = json_string_value(json_object_get(r.json, "sub"));
 	idsub = json_string_value(json_object_get(json_object_get(tok, "id_claims"), "sub"));
-	if (!sub || !idsub || strcmp(sub, idsub)) {
+	if (!sub || !idsub || strcmp(sub, idsub) != 0) {
 		psc_say("userinfo: its sub (%s) is not the ID token's (%s)", sub ? sub : "none",
 			idsub ? idsub : "none");
 		code = PSC_EXIT_BAD_TOKEN;
