@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -292,12 +293,17 @@ static void store_setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 static void store_teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 START_TEST(t_store_modes)
@@ -466,6 +472,7 @@ int main(void)
 	tcase_add_test(tc, t_kid);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, store_setup, store_teardown);
 	tcase_add_test(tc, t_store_modes);
 	tcase_add_test(tc, t_store_damaged);
