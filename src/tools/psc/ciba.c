@@ -102,7 +102,7 @@ int psc_ciba_login(const struct psc_conf *c, struct psc_meta *m, const char *log
 	char *auth_req_id;
 	long long expires_in, deadline, next_note;
 	long interval_ms;
-	int code, polls = 0, tty = isatty(2);
+	int code, tty = isatty(2);
 
 	*answer = NULL;
 	*nonce_out = NULL;      /* CIBA has no nonce */
@@ -171,7 +171,6 @@ int psc_ciba_login(const struct psc_conf *c, struct psc_meta *m, const char *log
 			code = PSC_EXIT_ERROR;
 			break;
 		}
-		polls++;
 		if (r.status == 200 && json_is_object(r.json)) {
 			if (tty)
 				fputc('\n', stderr);
@@ -228,6 +227,5 @@ int psc_ciba_login(const struct psc_conf *c, struct psc_meta *m, const char *log
 	}
 	memset(auth_req_id, 0, strlen(auth_req_id));
 	free(auth_req_id);
-	(void)polls;
 	return code;
 }
