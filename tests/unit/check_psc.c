@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <ftw.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -439,6 +443,74 @@ START_TEST(t_query)
 }
 END_TEST
 
+/* ------------------------------------------------------------ loopback */
+
+/* A child sends each request in reqs (NULL-terminated) to the listener, one
+ * connection each, and reads the answers; the parent waits for the callback. */
+static int loopback_run(const char *const *reqs, long timeout_s, char **code)
+{
+	struct psc_loopback lb;
+	char e[128];
+	pid_t pid;
+	int rc, st;
+
+	ck_assert_int_eq(psc_loopback_open(&lb, e, sizeof(e)), 0);
+	ck_assert_uint_gt(lb.port, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (size_t i = 0; reqs[i]; i++) {
+			struct sockaddr_in a = { .sin_family = AF_INET,
+						 .sin_port = htons((uint16_t)lb.port),
+						 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			char buf[2048];
+
+			if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+				_exit(1);
+			if (write(fd, reqs[i], strlen(reqs[i])) < 0)
+				_exit(1);
+			while (read(fd, buf, sizeof(buf)) > 0)
+				;
+			close(fd);
+		}
+		_exit(0);
+	}
+	rc = psc_loopback_wait(&lb, "st4te", ISS, timeout_s, code);
+	psc_loopback_close(&lb);
+	waitpid(pid, &st, 0);
+	return rc;
+}
+
+#define REQ(target) "GET " target " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+START_TEST(t_loopback)
+{
+	const char *good[] = { REQ("/favicon.ico"), REQ("/callback?code=c0de%2B1&state=st4te&iss="
+				"https%3A%2F%2Flocalhost%3A1%2Fauth%2Frealms%2Fesante-wallet"), NULL };
+	const char *bad_state[] = { REQ("/callback?code=c0de&state=other"), NULL };
+	const char *no_state[] = { REQ("/callback?code=c0de"), NULL };
+	const char *bad_iss[] = { REQ("/callback?code=c0de&state=st4te&iss=https%3A%2F%2Fevil"), NULL };
+	const char *denied[] = { REQ("/callback?error=access_denied&state=st4te"), NULL };
+	const char *garbage[] = { "\x01\x02 not http\r\n\r\n", REQ("/callback?state=st4te"), NULL };
+	const char *none[] = { NULL };
+	char *code = NULL;
+
+	ck_assert_int_eq(loopback_run(good, 10, &code), 0);
+	ck_assert_str_eq(code, "c0de+1");
+	free(code);
+	ck_assert_int_eq(loopback_run(bad_state, 10, &code), PSC_EXIT_ERROR);
+	ck_assert_ptr_null(code);
+	ck_assert_int_eq(loopback_run(no_state, 10, &code), PSC_EXIT_ERROR);
+	ck_assert_int_eq(loopback_run(bad_iss, 10, &code), PSC_EXIT_ERROR);
+	ck_assert_int_eq(loopback_run(denied, 10, &code), PSC_EXIT_DENIED);
+	/* a garbage request is answered 404 and ignored; a callback without code fails */
+	ck_assert_int_eq(loopback_run(garbage, 10, &code), PSC_EXIT_ERROR);
+	ck_assert_ptr_null(code);
+	ck_assert_int_eq(loopback_run(none, 1, &code), PSC_EXIT_EXPIRED);
+}
+END_TEST
+
 static void keys_setup(void)
 {
 	key = EVP_RSA_gen(2048);
@@ -479,6 +551,7 @@ int main(void)
 	tcase_add_test(tc, t_store_dir);
 	tcase_add_test(tc, t_record);
 	tcase_add_test(tc, t_query);
+	tcase_add_test(tc, t_loopback);
 	suite_add_tcase(s, tc);
 	rc = run_suite(s);
 	return rc;

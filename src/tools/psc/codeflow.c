@@ -129,7 +129,7 @@ int psc_code_login(const struct psc_conf *c, struct psc_meta *m, const struct ps
 		fflush(stdout);
 	}
 	psc_say("waiting for the browser on %s (%ld s)", redirect, c->timeout_s);
-	rc = psc_loopback_wait(&lb, state, c->timeout_s, &code);
+	rc = psc_loopback_wait(&lb, state, m->issuer, c->timeout_s, &code);
 	psc_loopback_close(&lb);
 	if (rc != 0)
 		goto out;

@@ -4,8 +4,9 @@
  * Requests other than GET /callback get a 404 and the wait goes on (browsers
  * ask for /favicon.ico); the callback is served once: its state must be the
  * one sent (a request with another state is refused and ends the login, it is
- * someone else's or forged), then a small page tells the user to close the
- * window, and the listener closes.
+ * someone else's or forged) and its iss, when present, the issuer (RFC 9207,
+ * mix-up); then a small page tells the user to close the window, and the
+ * listener closes.
  */
 #include "config.h"
 
@@ -155,9 +156,9 @@ static int read_request(int fd, char *buf, size_t cap)
 }
 
 /* One connection: -1 go on waiting, else the result (0 with *code, or an exit code). */
-static int serve(int fd, const char *state, char **code)
+static int serve(int fd, const char *state, const char *issuer, char **code)
 {
-	char buf[REQ_MAX], *sp, *query, *got_state = NULL, *err = NULL, *desc = NULL;
+	char buf[REQ_MAX], *sp, *query, *got_state = NULL, *err = NULL, *desc = NULL, *iss = NULL;
 	int rc = -1;
 
 	if (read_request(fd, buf, sizeof(buf)) != 0)
@@ -174,10 +175,17 @@ static int serve(int fd, const char *state, char **code)
 	got_state = psc_query_get(query, "state");
 	err = psc_query_get(query, "error");
 	desc = psc_query_get(query, "error_description");
+	iss = psc_query_get(query, "iss");
 	if (!got_state || strcmp(got_state, state) != 0) {
 		respond(fd, 400, "Bad Request", "Login refused",
 			"This answer does not belong to the login santecard-psc started.");
 		psc_say("the redirect's state is not the one sent: login abandoned");
+		rc = PSC_EXIT_ERROR;
+	} else if (iss && strcmp(iss, issuer) != 0) {
+		/* RFC 9207: the answer comes from another provider (mix-up) */
+		respond(fd, 400, "Bad Request", "Login refused",
+			"This answer comes from another provider.");
+		psc_say("the redirect's iss (%s) is not the issuer: login abandoned", iss);
 		rc = PSC_EXIT_ERROR;
 	} else if (err) {
 		respond(fd, 200, "OK", "Login failed", "Pro Sant&eacute; Connect did not log you "
@@ -201,11 +209,13 @@ static int serve(int fd, const char *state, char **code)
 	free(got_state);
 	free(err);
 	free(desc);
+	free(iss);
 	memset(buf, 0, sizeof(buf));
 	return rc;
 }
 
-int psc_loopback_wait(struct psc_loopback *lb, const char *state, long timeout_s, char **code)
+int psc_loopback_wait(struct psc_loopback *lb, const char *state, const char *issuer,
+		      long timeout_s, char **code)
 {
 	time_t end = time(NULL) + timeout_s;
 
@@ -224,7 +234,7 @@ int psc_loopback_wait(struct psc_loopback *lb, const char *state, long timeout_s
 		fd = accept4(lb->fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		rc = serve(fd, state, code);
+		rc = serve(fd, state, issuer, code);
 		close(fd);
 		if (rc >= 0)
 			return rc;

@@ -170,11 +170,13 @@ struct psc_loopback {
 int psc_loopback_open(struct psc_loopback *lb, char *err, size_t errlen);
 /*
  * Serve requests until the one to /callback arrives (others: 404) or
- * timeout_s passes. Checks state; answers a small page. On success *code is
+ * timeout_s passes. Checks state, and iss when the provider sends it (RFC
+ * 9207); answers a small page. On success *code is
  * malloc()ed. Returns 0, or an exit code after a message: PSC_EXIT_DENIED for
  * an error=access_denied redirect, PSC_EXIT_EXPIRED on timeout, PSC_EXIT_ERROR.
  */
-int psc_loopback_wait(struct psc_loopback *lb, const char *state, long timeout_s, char **code);
+int psc_loopback_wait(struct psc_loopback *lb, const char *state, const char *issuer,
+		      long timeout_s, char **code);
 void psc_loopback_close(struct psc_loopback *lb);
 /* Parse "a=b&c=d" (percent-decoding) and return the malloc()ed value of name or NULL. */
 char *psc_query_get(const char *query, const char *name);
