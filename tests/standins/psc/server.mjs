@@ -363,6 +363,16 @@ function makeProvider(issuer) {
   });
   p.proxy = false;
   p.on('server_error', (ctx, err) => console.error('server_error:', err));
+  // token endpoint outcomes (the tool's tests can see a refresh happen); polls still
+  // pending are not logged
+  p.on('grant.success', (ctx) => event('token', {
+    grant_type: ctx.oidc.params.grant_type, client: ctx.oidc.client?.clientId,
+    account: ctx.oidc.entities.Account?.accountId ?? null,
+  }));
+  p.on('grant.error', (ctx, err) => {
+    if (err.error === 'authorization_pending') return;
+    event('token-error', { grant_type: ctx.oidc.params?.grant_type ?? null, client: ctx.oidc.client?.clientId ?? null, error: err.error ?? 'server_error' });
+  });
   return p;
 }
 
@@ -504,7 +514,8 @@ function routes(walletUrl, cardLoginUrl) {
           const now = Date.now();
           const last = rec.lastPoll;
           rec.lastPoll = now;
-          if (rec.exp <= now / 1000 && rec.state === 'pending') {
+          // expired, whether the user acted or not (the in-memory request is gone)
+          if (rec.exp <= now / 1000) {
             event('ciba-poll', { auth_req_id: form.auth_req_id, result: 'expired_token' });
             json(ctx, 400, { error: 'expired_token', error_description: 'backchannel authentication request is expired' });
             return;

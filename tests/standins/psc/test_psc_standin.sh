@@ -44,6 +44,7 @@ A=$T/a B=$T/b
 cleanup() {
 	"$here/stop" "$A"
 	"$here/stop" "$B"
+	"$here/stop" "$T/c"
 	if [ "$tb_failed" = 0 ] && [ -z "${TESTBED_KEEP:-}" ]; then rm -rf "$T"; else echo "logs kept in $T"; fi
 }
 trap cleanup EXIT
@@ -56,7 +57,8 @@ jv() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval("
 jt() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval("(" + sys.argv[2] + ")", {"d": d}) else 1)' "$1" "$2" 2>/dev/null; }
 # events NAME: the events.log lines of that event (current stand-in)
 events() { grep "\"event\":\"$1\"" "$PSC_EVENTS"; }
-use() { . "$1/env"; MTLS=(--cacert "$PSC_CA" --cert "$PSC_CLIENT_CERT" --key "$PSC_CLIENT_KEY" -d client_id=$PSC_CLIENT_MTLS_ID)
+# shellcheck disable=SC1091
+use() { . "$1/env"; MTLS=(--cacert "$PSC_CA" --cert "$PSC_CLIENT_CERT" --key "$PSC_CLIENT_KEY" -d client_id="$PSC_CLIENT_MTLS_ID")
 	SECRET=(--cacert "$PSC_CA" -u "$PSC_CLIENT_SECRET_ID:$(cat "$PSC_CLIENT_SECRET_FILE")"); }
 # ciba OUT CLIENT-ARGS... FORM-ARGS...: a backchannel request; HTTP status in OUT.status
 ciba() {
@@ -86,8 +88,8 @@ thumb() { openssl x509 -in "$1" -outform DER | openssl dgst -sha256 -binary | ba
 
 echo "# start"
 check "start A (defaults)" "$here/start" "$A"
-check "start B (--no-wallet-discovery --ciba-ttl 3 --access-ttl 5)" \
-	"$here/start" "$B" --no-wallet-discovery --ciba-ttl 3 --access-ttl 5
+check "start B (--no-wallet-discovery --ciba-ttl 3)" "$here/start" "$B" --no-wallet-discovery --ciba-ttl 3
+check "start C (--card-auto --access-ttl 5)" "$here/start" "$T/c" --card-auto --access-ttl 5
 use "$A"
 check "  env: issuer is https://localhost:PORT/auth/realms/esante-wallet" \
 	test "$PSC_ISSUER" = "https://localhost:$PSC_PORT/auth/realms/esante-wallet"
@@ -188,10 +190,13 @@ check "refresh_token grant: new access token and a rotated refresh token" jt "$T
 curl -sS -o "$T/u4" -w '%{http_code}' --cacert "$PSC_CA" --cert "$PSC_CLIENT_CERT" --key "$PSC_CLIENT_KEY" \
 	-H "Authorization: Bearer $(jv "$T/r1" 'd["access_token"]')" "$PSC_ISSUER/protocol/openid-connect/userinfo" > "$T/u4.status"
 check "  the new access token works" std "$T/u4" 200
+check "  logged: token events for the CIBA and refresh_token grants" bash -c \
+	"grep '\"event\":\"token\"' '$PSC_EVENTS' | grep -q '\"grant_type\":\"refresh_token\",\"client\":\"santecard-psc-mtls\"' &&
+	grep '\"event\":\"token\"' '$PSC_EVENTS' | grep -q '\"grant_type\":\"urn:openid:params:grant-type:ciba\"'"
 curl -sS -o "$T/r2" -w '%{http_code}' "${MTLS[@]}" -d grant_type=refresh_token -d refresh_token="$RT1" \
 	"$PSC_ISSUER/protocol/openid-connect/token" > "$T/r2.status"
 check "  the old refresh token is refused (invalid_grant)" jt "$T/r2" "d['error'] == 'invalid_grant'"
-curl -sS -o "$T/r3" -w '%{http_code}' --cacert "$PSC_CA" -d client_id=$PSC_CLIENT_MTLS_ID -d grant_type=refresh_token \
+curl -sS -o "$T/r3" -w '%{http_code}' --cacert "$PSC_CA" -d client_id="$PSC_CLIENT_MTLS_ID" -d grant_type=refresh_token \
 	-d refresh_token="$(jv "$T/r1" 'd["refresh_token"]')" "$PSC_ISSUER/protocol/openid-connect/token" > "$T/r3.status"
 check "token endpoint without the client certificate: 401 invalid_client" jt "$T/r3" "d['error'] == 'invalid_client'"
 
@@ -206,7 +211,7 @@ ciba "$T/c5" "${MTLS[@]}" -d "scope=openid scope_all" -d login_hint=899799999999
 check "unknown national id: 400 unknown_user_id" bash -c "[ \"\$(cat '$T/c5.status')\" = 400 ] && grep -q '\"unknown_user_id\"' '$T/c5'"
 ciba "$T/c6" "${MTLS[@]}" -d "scope=openid scope_all" -d login_hint=899700012345 -d binding_message=11 -d channel=SMS
 check "channel SMS: 400 invalid_request" jt "$T/c6" "d['error'] == 'invalid_request'"
-ciba "$T/c7" --cacert "$PSC_CA" -d client_id=$PSC_CLIENT_MTLS_ID -d "scope=openid scope_all" -d login_hint=899700012345 -d binding_message=11
+ciba "$T/c7" --cacert "$PSC_CA" -d client_id="$PSC_CLIENT_MTLS_ID" -d "scope=openid scope_all" -d login_hint=899700012345 -d binding_message=11
 check "no client certificate: 401 invalid_client" bash -c "[ \"\$(cat '$T/c7.status')\" = 401 ] && grep -q '\"invalid_client\"' '$T/c7'"
 check "phone stop" "$here/phone" "$A" stop
 ciba "$T/c8" "${MTLS[@]}" -d "scope=openid scope_all" -d acr_values=eidas1 -d login_hint=899700023456 -d binding_message=07
@@ -231,7 +236,7 @@ sleep 1.05
 curl -sS -o "$T/t9b" "${MTLS[@]}" -d grant_type=$CIBA -d auth_req_id="$ID9" "$PSC_ISSUER/protocol/openid-connect/token"
 check "  polled again: invalid_grant (consumed)" jt "$T/t9b" "d['error'] == 'invalid_grant'"
 
-echo "# the secret client, short TTLs (stand-in B)"
+echo "# the secret client, short TTLs (stand-ins B and C)"
 use "$B"
 check "phone --mode ignore" "$here/phone" "$B" --mode ignore
 ciba "$T/c10" "${SECRET[@]}" -d "scope=openid scope_all" -d login_hint=899700056789 -d binding_message=31
@@ -240,7 +245,8 @@ ID10=$(jv "$T/c10" 'd["auth_req_id"]')
 poll "$T/t10" "$ID10" "${SECRET[@]}"
 check "ignore + --ciba-ttl 3: expired_token" jt "$T/t10" "d['error'] == 'expired_token'"
 check "  logged: phone-decision ignore" bash -c "grep '\"event\":\"phone-decision\"' '$PSC_EVENTS' | grep '$ID10' | grep -q '\"mode\":\"ignore\"'"
-check "phone --mode approve (every account)" "$here/phone" "$B" --mode approve
+use "$T/c"
+check "phone --mode approve (every account), stand-in C" "$here/phone" "$T/c" --mode approve
 ciba "$T/c11" "${SECRET[@]}" -d "scope=openid scope_all" -d login_hint=899700056789 -d binding_message=64
 poll "$T/t11" "$(jv "$T/c11" 'd["auth_req_id"]')" "${SECRET[@]}"
 T11=$(date +%s.%N)
@@ -378,6 +384,49 @@ U=$(sed -n 's/.*card-login?uid=\([A-Za-z0-9_-]*\).*/\1/p' "$T/login2.html" | hea
 curl -sS -o "$T/l2" -w '%{http_code}' --cacert "$PSC_CA" --cert "$PHARMA/auth.crt.pem" --key "$PHARMA/auth.key.pem" \
 	"$PSC_CARD_LOGIN_URL?uid=$U" > "$T/l2.status"
 check "login_hint=<doctor> and the pharmacist's card: 403 wrong card" bash -c "[ \"\$(cat '$T/l2.status')\" = 403 ] && grep -q 'wrong card' '$T/l2'"
+
+echo "# Chromium through the card login (the doctor's certificate as a soft token in NSS)"
+# Debian's Chromium, headless (no PIN: a soft certificate in its NSS database, no
+# card); the AutoSelectCertificateForUrls policy for the card listener goes into a
+# copy of /etc/chromium bind-mounted in this private mount namespace, so the host's
+# /etc is untouched. --card-auto: the login page redirects to the card login.
+if [ -x /usr/bin/chromium ] && [ -d /etc/chromium ] && command -v certutil > /dev/null && command -v pk12util > /dev/null; then
+	C=$T/chromium
+	mkdir -p "$C/home/.pki/nssdb" "$C/etc/policies/managed"
+	use "$T/c"
+	cp -a /etc/chromium/. "$C/etc/"
+	printf '{"AutoSelectCertificateForUrls":["{\\"pattern\\":\\"https://localhost:%s\\",\\"filter\\":{}}"]}\n' \
+		"$PSC_CARD_PORT" > "$C/etc/policies/managed/psc-standin.json"
+	mount --bind "$C/etc" /etc/chromium
+	certutil -N -d "sql:$C/home/.pki/nssdb" --empty-password
+	certutil -A -d "sql:$C/home/.pki/nssdb" -n "PSC stand-in server CA" -t "C,," -i "$PSC_CA"
+	openssl pkcs12 -export -in "$DOC/auth.crt.pem" -inkey "$DOC/auth.key.pem" -passout pass: -out "$C/doc.p12"
+	pk12util -i "$C/doc.p12" -d "sql:$C/home/.pki/nssdb" -W '' > /dev/null 2>&1
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path.startswith("/callback"):
+            open(sys.argv[1], "w").write(self.path)
+        self.send_response(200); self.send_header("content-type", "text/html"); self.end_headers()
+        self.wfile.write(b"<title>CALLBACK OK</title>")
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", 45872), H).serve_forever()' "$C/callback" &
+	CB=$!
+	tb_wait_for curl -s http://127.0.0.1:45872/
+	CAUTHZ="https://localhost:$PSC_WALLET_PORT/auth/realms/esante-wallet/protocol/openid-connect/auth"
+	HOME=$C/home timeout 60 /usr/bin/chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$C/ud" --dump-dom \
+		"$CAUTHZ?${q//45871/45872}" > "$C/dom.html" 2> "$C/chromium.log"
+	kill $CB
+	check "Chromium: the authorization request ends at the client's callback with a code" bash -c \
+		"grep -q 'CALLBACK OK' '$C/dom.html' && grep -q '^/callback?code=.*state=st4te' '$C/callback'"
+	check "  logged: card-login ok, the doctor's subject" grep -qF "{\"event\":\"card-login\",\"subject\":\"$SUBJ\",\"idnat\":\"899700012345\",\"uid\":\"" "$PSC_EVENTS"
+	"$here/stop" "$T/c"
+	use "$A"
+else
+	echo "  (Chromium or NSS tools not installed: the browser part is not run)"
+fi
 
 echo "# events.log, stop"
 check "every events.log line is a JSON object with time and event" python3 -c '
