@@ -5,8 +5,10 @@
  * TLS client authentication comes from files (a structure certificate) or from
  * a CPS card: then OpenSSL's pkcs11 engine (libp11) loads our PKCS#11 module in
  * this process and the private key never leaves the card. The engine is set up
- * here, once per process, with MODULE_PATH pointing at the module, so nothing
- * depends on the user's openssl.cnf or on OPENSSL_CONF.
+ * here, by code, with MODULE_PATH pointing at the module, so nothing depends on
+ * the user's openssl.cnf or on OPENSSL_CONF. It lives for one http_do() call:
+ * freeing it is the only way to make libp11 wipe the PIN it caches, and it ends
+ * the card login (see p11card.c).
  *
  * Errors are returned (enum http_rv) with a one-line message in err; nothing is
  * printed, and no PIN is ever copied into a message or a log.
@@ -89,5 +91,21 @@ char *http_escape(const char *s);
 
 /* The message for an enum value (without the detail put into err). */
 const char *http_rv_text(enum http_rv rv);
+
+/*
+ * The pkcs11: URIs (RFC 7512, percent-encoded) of a contact CPS's
+ * authentication certificate and private key in our module, for
+ * http_tls.p11_cert_uri / p11_key_uri. The token is named by its serial and/or
+ * label as stc_token_get_info() gives them (either may be NULL or ""; both
+ * absent: the first card with such objects). The serial is cut to its last 16
+ * characters and the label to 32 bytes, as the module does in CK_TOKEN_INFO.
+ * Both malloc()ed; 0, or -1 on allocation failure.
+ */
+int http_card_auth_uris(const char *token_serial, const char *token_label,
+			char **cert_uri, char **key_uri);
+
+/* The PKCS#11 module HTTP_AUTH_CARD loads for this p11_module value (NULL:
+ * SANTECARD_PKCS11_MODULE, else the installed santecard-pkcs11.so). */
+const char *http_card_module(const char *p11_module);
 
 #endif
