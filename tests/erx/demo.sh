@@ -27,6 +27,9 @@ S=$DEMO_DIR/standin
 "$top_srcdir/tests/standins/erx/start" "$S" > /dev/null
 . "$S/env"
 export SANTECARD_ERX_URL=$ERX_URL SANTECARD_ERX_CA=$ERX_CA
+# the module of this build for TLS with the card (an installed one is the default)
+[ -f "$top_builddir/pkcs11/.libs/santecard-pkcs11.so" ] &&
+	export SANTECARD_PKCS11_MODULE=$top_builddir/pkcs11/.libs/santecard-pkcs11.so
 trap '"$top_srcdir/tests/standins/erx/stop" "$S"' EXIT
 cd "$DEMO_DIR"
 run() { printf '\n$ %s\n' "$*"; "$@" 3<<<1234; }

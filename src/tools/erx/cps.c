@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cps.h"
+#include "http.h"
 #include "pin_input.h"
 
 int erx_card_fail(stc_rv rv, const char *what)
@@ -27,23 +28,6 @@ int erx_card_fail(stc_rv rv, const char *what)
 	default:
 		return ERX_CARD;
 	}
-}
-
-/* Percent-encode every byte that is not unreserved (RFC 7512 pchar subset). */
-static void pct(char *out, size_t outlen, const uint8_t *s, size_t n, int all)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o + 4 < outlen; i++) {
-		uint8_t c = s[i];
-
-		if (!all && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~'))
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "%%%02X", c);
-	}
-	out[o] = '\0';
 }
 
 /* Open the card in reader as a contact CPS3. 0, 1 = not a CPS (nothing open),
@@ -120,7 +104,7 @@ int erx_cps_open(struct erx_cps *c, stc_ctx *ctx, const char *reader)
 {
 	const stc_object *objs, *key = NULL, *cert = NULL, *akey = NULL;
 	stc_token_info ti;
-	char label[STC_LABEL_MAX * 3 + 1], id[200], err[200];
+	char err[200], *cert_uri = NULL, *key_uri = NULL;
 	size_t n;
 	stc_rv rv;
 	int code;
@@ -162,16 +146,21 @@ int erx_cps_open(struct erx_cps *c, stc_ctx *ctx, const char *reader)
 		code = ERX_CARD;
 		goto fail;
 	}
-	/* the TLS key: this token (by label) and this key (by its id) */
+	/* the TLS key: this token's (by serial and label) authentication key */
 	rv = stc_token_get_info(c->tok, &ti);
 	if (rv != STC_OK) {
 		code = erx_card_fail(rv, "reading the CPS's token information");
 		goto fail;
 	}
-	pct(label, sizeof(label), (const uint8_t *)ti.label, strlen(ti.label), 0);
-	pct(id, sizeof(id), akey->id, akey->id_len, 1);
-	snprintf(c->key_uri, sizeof(c->key_uri), "pkcs11:token=%s;id=%s;type=private", label, id);
-	snprintf(c->cert_uri, sizeof(c->cert_uri), "pkcs11:token=%s;id=%s;type=cert", label, id);
+	if (http_card_auth_uris(ti.serial, ti.label, &cert_uri, &key_uri) != 0) {
+		fprintf(stderr, "%s: out of memory\n", erx_name);
+		code = ERX_ERROR;
+		goto fail;
+	}
+	snprintf(c->key_uri, sizeof(c->key_uri), "%s", key_uri);
+	snprintf(c->cert_uri, sizeof(c->cert_uri), "%s", cert_uri);
+	free(cert_uri);
+	free(key_uri);
 	return ERX_OK;
 fail:
 	erx_cps_close(c);
