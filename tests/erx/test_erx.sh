@@ -11,6 +11,7 @@
 #   pulled    same cards, --timing realistic: the CPS pulled during PSO CDS
 #   othercard --cards "cps-doctor none" with certificates of another CA: the
 #             stand-in refuses the TLS client, nothing kept
+#   keypad    --cards "cps-doctor none" behind a keypad reader (ifd_pinpad.so)
 #   pharmacist --cards "cps-pharmacist none": fetch --qr, verified, dispense
 #             partial, the rest, more refused; tampered bundle; unknown CA; a
 #             pharmacist cannot prescribe
@@ -37,17 +38,28 @@ if [ -z "${TESTBED_DIR:-}" ]; then
 	bash "$top_srcdir/tests/pki/make-pki" --profiles "$top_srcdir/firmware/profiles" \
 		--out "$ERX_WORK/otherpki" --quiet || exit 99
 	export ERX_REAL_PKI=${SANTECARD_PKI_DIR:-$top_builddir/pki}
-	for part in doctor pulled othercard pharmacist; do
+	: "${VPCD_DRIVER:=/usr/lib/pcsc/drivers/serial/libifdvpcd.so}"
+	wrapper="$top_builddir/tests/integration/.libs/ifd_pinpad.so"
+	for part in ${ERX_PARTS:-doctor pulled othercard keypad pharmacist}; do
 		pki=$ERX_REAL_PKI
+		env=()
 		case $part in
 		doctor) cards="cps-doctor vitale-family"; sim= ;;
 		pulled) cards="cps-doctor vitale-family"
 			sim="--timing realistic --trace $ERX_WORK/trace" ;;
 		othercard) cards="cps-doctor none"; sim=; pki=$ERX_WORK/otherpki ;;
+		keypad) cards="cps-doctor none"; sim="--trace $ERX_WORK/trace.keypad"
+			if [ ! -f "$wrapper" ]; then
+				echo "== keypad: skipped, no $wrapper (make check builds it)"
+				continue
+			fi
+			echo 1234 > "$ERX_WORK/keys"
+			env=(STC_PINPAD_INNER="$VPCD_DRIVER" STC_PINPAD_KEYS="$ERX_WORK/keys"
+			     VPCD_DRIVER="$wrapper") ;;
 		pharmacist) cards="cps-pharmacist none"; sim= ;;
 		esac
 		echo "== $part ($cards)"
-		SANTECARD_PKI_DIR=$pki TESTBED_SIM_ARGS="$sim" ERX_PART=$part \
+		env ${env[@]+"${env[@]}"} SANTECARD_PKI_DIR=$pki TESTBED_SIM_ARGS="$sim" ERX_PART=$part \
 			"$here/../integration/testbed" --cards "$cards" \
 			"$self" 2>&1 | tee -a "$log"
 		[ "${PIPESTATUS[0]}" = 0 ] || rc=1
@@ -260,6 +272,26 @@ othercard)
 	check "a CPS of another CA: refused at TLS, exit 23" test $rc = 23 || cat oc.err
 	check "a CPS of another CA: nothing stored" test "$(rows prescriptions)" = "$n0"
 	check "a CPS of another CA: nothing queued" test "$(outbox_count)" = 0
+	standin_stop
+	;;
+keypad)
+	# a reader with a keypad (tests/integration/ifd_pinpad.so): the PIN is typed
+	# there, no --pin-fd, no terminal; the module logs in on the keypad too
+	standin_start || { echo "FAILED: the stand-in did not start"; exit 1; }
+	cd "$W" || exit 1
+	$ERX prescribe --patient patient.json --items items.json --quiet > kp.out 2> kp.err < /dev/null
+	rc=$?
+	check "keypad: prescribe, exit 0" test $rc = 0 || cat kp.err
+	check "keypad: an id" grep -Eqx 'EP-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]{4}' kp.out
+	check "keypad: the user was told to type on it" grep -q "reader's keypad" kp.out
+	check "keypad: the PIN reached the card from the keypad (VERIFY with 4 digits)" \
+		grep -q '> 00 20 00 01 04 \[4 bytes masked\]' "$W/trace.keypad"
+	echo "  (VERIFY commands from the keypad for one prescription: $(grep -c "> 00 20 00 01 04" "$W/trace.keypad"))"
+	echo 9999 > "$W/keys"
+	$ERX prescribe --patient patient.json --items items.json --quiet > kw.out 2> kw.err < /dev/null
+	check "keypad: a wrong PIN, exit 5" test $? = 5
+	check "keypad: one try used" test "$(tries)" = 2
+	echo 1234 > "$W/keys"
 	standin_stop
 	;;
 pharmacist)

@@ -24,7 +24,7 @@
 #define LINE_SYSTEM "urn:santecard:erx:line"
 #define PRESC_SYSTEM "urn:santecard:erx:prescription"
 #define GROUP_SYSTEM "urn:santecard:erx:group"
-#define JSON_MAX (1024 * 1024)
+#define JSON_MAX ((size_t)1 << 20)
 #define QUANTITY_MAX 100000
 
 /* ------------------------------------------------------------ JSON input */
@@ -35,7 +35,7 @@ json_t *erx_json_parse(const char *text, size_t len, char *err, size_t errlen)
 	json_t *j;
 
 	if (len > JSON_MAX) {
-		snprintf(err, errlen, "more than %d bytes", JSON_MAX);
+		snprintf(err, errlen, "more than %zu bytes", JSON_MAX);
 		return NULL;
 	}
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
@@ -62,8 +62,8 @@ json_t *erx_json_load(const char *path, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	if (st.st_size > JSON_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, JSON_MAX);
+	if ((unsigned long long)st.st_size > JSON_MAX) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, JSON_MAX);
 		close(fd);
 		return NULL;
 	}
@@ -115,7 +115,7 @@ static int only_members(const json_t *o, const char *const *allowed, const char 
 
 		(void)v;
 		for (size_t i = 0; allowed[i]; i++)
-			if (!strcmp(key, allowed[i]))
+			if (strcmp(key, allowed[i]) == 0)
 				ok = 1;
 		if (!ok) {
 			snprintf(err, errlen, "%s: unknown member \"%.60s\"", where, key);
@@ -247,7 +247,7 @@ int erx_lines_parse(json_t *root, struct erx_dline **lines, size_t *n, char *err
 			goto bad;
 		}
 		for (size_t k = 0; k < i; k++)
-			if (!strcmp(l[k].line, l[i].line)) {
+			if (strcmp(l[k].line, l[i].line) == 0) {
 				snprintf(err, errlen, "%s: line \"%.20s\" is given twice", where,
 					 l[i].line);
 				goto bad;
@@ -425,7 +425,7 @@ static const json_t *resource_of(const json_t *e, const char *type)
 	const json_t *r = json_object_get(e, "resource");
 	const char *t = str_member(r, "resourceType");
 
-	return t && !strcmp(t, type) ? r : NULL;
+	return t && strcmp(t, type) == 0 ? r : NULL;
 }
 
 const char *erx_entry_fullurl(const json_t *bundle, const char *type)
@@ -463,7 +463,7 @@ static const json_t *by_url(const json_t *bundle, const char *url)
 	json_array_foreach(entries, i, e) {
 		const char *u = str_member(e, "fullUrl");
 
-		if (u && !strcmp(u, url))
+		if (u && strcmp(u, url) == 0)
 			return json_object_get(e, "resource");
 	}
 	return NULL;
@@ -485,7 +485,7 @@ static int practitioner_person(const json_t *pr, struct erx_person *p)
 	json_array_foreach(ids, i, id) {
 		const char *sys = str_member(id, "system"), *v = str_member(id, "value");
 
-		if (sys && v && !strcmp(sys, RPPS_SYSTEM))
+		if (sys && v && strcmp(sys, RPPS_SYSTEM) == 0)
 			snprintf(p->idnat, sizeof(p->idnat), "%s", v);
 	}
 	if (!p->idnat[0])
@@ -520,12 +520,12 @@ int erx_presc_parse(json_t *bundle, struct erx_presc *p, char *err, size_t errle
 	p->prescriber_fullurl = reference(rg, "author");
 	pr = by_url(bundle, p->prescriber_fullurl);
 	if (!pat || !str_member(pat, "resourceType") ||
-	    strcmp(str_member(pat, "resourceType"), "Patient")) {
+	    strcmp(str_member(pat, "resourceType"), "Patient") != 0) {
 		snprintf(err, errlen, "the RequestGroup's subject is not a Patient of the bundle");
 		return -1;
 	}
 	if (!pr || !str_member(pr, "resourceType") ||
-	    strcmp(str_member(pr, "resourceType"), "Practitioner") ||
+	    strcmp(str_member(pr, "resourceType"), "Practitioner") != 0 ||
 	    practitioner_person(pr, &p->prescriber)) {
 		snprintf(err, errlen, "the RequestGroup's author is not a Practitioner with a "
 			 "national id in the bundle");
@@ -556,7 +556,7 @@ int erx_presc_parse(json_t *bundle, struct erx_presc *p, char *err, size_t errle
 		struct erx_pline *l = &p->lines[i];
 
 		if (!mr || !str_member(mr, "resourceType") ||
-		    strcmp(str_member(mr, "resourceType"), "MedicationRequest")) {
+		    strcmp(str_member(mr, "resourceType"), "MedicationRequest") != 0) {
 			snprintf(err, errlen, "action %zu is not a MedicationRequest of the bundle",
 				 i + 1);
 			goto bad;
@@ -564,12 +564,12 @@ int erx_presc_parse(json_t *bundle, struct erx_presc *p, char *err, size_t errle
 		lid = json_array_get(json_object_get(mr, "identifier"), 0);
 		l->line = str_member(lid, "value");
 		if (!l->line || !str_member(lid, "system") ||
-		    strcmp(str_member(lid, "system"), LINE_SYSTEM)) {
+		    strcmp(str_member(lid, "system"), LINE_SYSTEM) != 0) {
 			snprintf(err, errlen, "MedicationRequest %zu has no line identifier", i + 1);
 			goto bad;
 		}
 		for (size_t k = 0; k < i; k++)
-			if (!strcmp(p->lines[k].line, l->line)) {
+			if (strcmp(p->lines[k].line, l->line) == 0) {
 				snprintf(err, errlen, "line %.20s appears twice", l->line);
 				goto bad;
 			}
@@ -621,7 +621,7 @@ json_t *erx_dispensation_bundle(const char *prescription_id, const struct erx_pr
 		const struct erx_pline *pl = NULL;
 
 		for (size_t k = 0; k < p->nlines; k++)
-			if (!strcmp(p->lines[k].line, lines[i].line))
+			if (strcmp(p->lines[k].line, lines[i].line) == 0)
 				pl = &p->lines[k];
 		if (!pl) {
 			snprintf(err, errlen, "the prescription has no line \"%.20s\"", lines[i].line);
@@ -647,9 +647,9 @@ json_t *erx_dispensation_bundle(const char *prescription_id, const struct erx_pr
 		json_t *md, *sub;
 
 		for (size_t k = 0; k < p->nlines; k++)
-			if (!strcmp(p->lines[k].line, lines[i].line))
+			if (strcmp(p->lines[k].line, lines[i].line) == 0)
 				pl = &p->lines[k];
-		if (erx_urn_uuid(url))
+		if (!pl || erx_urn_uuid(url))
 			goto fail;
 		snprintf(lid, sizeof(lid), "%s/%s", prescription_id, pl->line);
 		snprintf(disp, sizeof(disp), "line %s", pl->line);

@@ -122,7 +122,7 @@ int erx_cps_open(struct erx_cps *c, stc_ctx *ctx, const char *reader)
 	for (size_t i = 0; i < n; i++)
 		if (objs[i].cls == STC_OBJ_PRIVATE_KEY && (objs[i].usage & STC_USAGE_NONREPUDIATION))
 			key = &objs[i];
-		else if (objs[i].cls == STC_OBJ_PRIVATE_KEY && !strcmp(objs[i].label, "CPS_PRIV_AUT"))
+		else if (objs[i].cls == STC_OBJ_PRIVATE_KEY && strcmp(objs[i].label, "CPS_PRIV_AUT") == 0)
 			akey = &objs[i];
 	for (size_t i = 0; key && i < n; i++)
 		if (objs[i].cls == STC_OBJ_CERTIFICATE && objs[i].id_len == key->id_len &&
@@ -212,7 +212,8 @@ int erx_cps_login(struct erx_cps *c, int pin_fd, int keypad)
 		return pin_result(STC_ERR_PIN_BLOCKED, 0);
 	c->was_verified = info.verified;
 	if (pin_fd < 0 && keypad != 0 && stc_card_pinpad(c->card, &pp) == STC_OK && pp.verify) {
-		printf("Type the CPS's PIN on the reader's keypad, then OK.\n");
+		printf("Type the CPS's PIN on the reader's keypad, then OK (once more when the\n"
+		       "keypad asks again: the connection to the service logs in too).\n");
 		fflush(stdout);
 		rv = stc_token_pin_verify_pinpad(c->tok, &left);
 		if (rv == STC_OK) {

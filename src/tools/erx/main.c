@@ -145,13 +145,13 @@ static int read_config(struct opts *o)
 		v = eq + 1;
 		trim(k);
 		trim(v);
-		if (!strcmp(k, "url"))
+		if (strcmp(k, "url") == 0)
 			snprintf(o->conf_url, sizeof(o->conf_url), "%s", v);
-		else if (!strcmp(k, "ca"))
+		else if (strcmp(k, "ca") == 0)
 			snprintf(o->conf_ca, sizeof(o->conf_ca), "%s", v);
-		else if (!strcmp(k, "ca-certs"))
+		else if (strcmp(k, "ca-certs") == 0)
 			snprintf(o->conf_ca_certs, sizeof(o->conf_ca_certs), "%s", v);
-		else if (!strcmp(k, "chain"))
+		else if (strcmp(k, "chain") == 0)
 			snprintf(o->conf_chain, sizeof(o->conf_chain), "%s", v);
 		else {
 			fprintf(stderr, "%s: %s:%d: unknown key \"%s\"\n", erx_name, path, lineno, k);
@@ -234,11 +234,11 @@ static int svc_fail(enum svc_result r, const struct svc_reply *rep, const char *
 	fprintf(stderr, "%s: %s\n", erx_name, err);
 	switch (r) {
 	case SVC_REFUSED:
-		if (!strcmp(rep->code, "wrong_signer"))
+		if (strcmp(rep->code, "wrong_signer") == 0)
 			fprintf(stderr, "%s: the service does not accept this signer for this "
 				"operation (only a doctor, dentist or midwife prescribes; only a "
 				"pharmacist dispenses)\n", erx_name);
-		else if (!strcmp(rep->code, "bad_signature"))
+		else if (strcmp(rep->code, "bad_signature") == 0)
 			fprintf(stderr, "%s: the service could not verify the signature or its "
 				"certificate chain\n", erx_name);
 		return ERX_REFUSED;
@@ -447,7 +447,7 @@ static int cmd_prescribe(const struct opts *o, stc_ctx *ctx)
 		json_decref(items_json);
 		return ERX_USAGE;
 	}
-	if (!strcmp(o->patient, "vitale"))
+	if (strcmp(o->patient, "vitale") == 0)
 		code = erx_patient_vitale(ctx, o->vitale_reader, o->beneficiary, &patient);
 	else
 		code = erx_patient_file(o->patient, &patient);
@@ -467,7 +467,7 @@ static int cmd_prescribe(const struct opts *o, stc_ctx *ctx)
 	if (code != ERX_OK)
 		goto out_card;
 	code = sign_and_dump(&c, o, bundle, 0, ts, &body);
-	if (code != ERX_OK)
+	if (code != ERX_OK || !body)
 		goto out_card;
 	svc_setup(&s, o, &c);
 	r = svc_post_bundle(&s, "prescriptions", body, strlen(body), &rep, err, sizeof(err));
@@ -578,7 +578,7 @@ static int cmd_dispense(const struct opts *o, stc_ctx *ctx)
 		goto out_card;
 	}
 	code = sign_and_dump(&c, o, bundle, 1, ts, &body);
-	if (code != ERX_OK)
+	if (code != ERX_OK || !body)
 		goto out_card;
 	r = svc_post_bundle(&s, "dispensations", body, strlen(body), &rep, err, sizeof(err));
 	erx_cps_close(&c);
@@ -701,7 +701,7 @@ static int outbox_send(const struct opts *o, stc_ctx *ctx)
 
 		if (e[i].problem[0])
 			continue;
-		dispensation = !strcmp(e[i].kind, "dispensation");
+		dispensation = strcmp(e[i].kind, "dispensation") == 0;
 		r = svc_post_bundle(&s, dispensation ? "dispensations" : "prescriptions", e[i].body,
 				    e[i].len, &rep, err, sizeof(err));
 		if (r == SVC_DONE) {
@@ -812,35 +812,36 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return ERX_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return ERX_OK;
 	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("santecard-erx %s\n", PACKAGE_VERSION);
 		return ERX_OK;
 	}
 	o.cmd = argv[1];
-	if (strcmp(o.cmd, "prescribe") && strcmp(o.cmd, "fetch") && strcmp(o.cmd, "dispense") &&
-	    strcmp(o.cmd, "outbox") && strcmp(o.cmd, "qr")) {
+	if (strcmp(o.cmd, "prescribe") != 0 && strcmp(o.cmd, "fetch") != 0 &&
+	    strcmp(o.cmd, "dispense") != 0 && strcmp(o.cmd, "outbox") != 0 &&
+	    strcmp(o.cmd, "qr") != 0) {
 		usage_error("unknown command '%s'", o.cmd);
 		return ERX_USAGE;
 	}
 	argc--;
 	argv++;
-	if (!strcmp(o.cmd, "outbox") || !strcmp(o.cmd, "qr")) {
+	if (strcmp(o.cmd, "outbox") == 0 || strcmp(o.cmd, "qr") == 0) {
 		if (argc < 2 || argv[1][0] == '-') {
-			usage_error(!strcmp(o.cmd, "qr") ? "qr needs a prescription id%s" :
+			usage_error(strcmp(o.cmd, "qr") == 0 ? "qr needs a prescription id%s" :
 				    "outbox list or outbox send%s", "");
 			return ERX_USAGE;
 		}
-		if (!strcmp(o.cmd, "qr"))
+		if (strcmp(o.cmd, "qr") == 0)
 			arg = argv[1];
 		else
 			sub = argv[1];
 		argc--;
 		argv++;
-		if (sub && strcmp(sub, "list") && strcmp(sub, "send")) {
+		if (sub && strcmp(sub, "list") != 0 && strcmp(sub, "send") != 0) {
 			usage_error("outbox list or outbox send, not '%s'", sub);
 			return ERX_USAGE;
 		}
@@ -902,23 +903,23 @@ int main(int argc, char **argv)
 		usage_error("--pinpad and --pin-fd exclude each other%s", "");
 		return ERX_USAGE;
 	}
-	if (!strcmp(o.cmd, "prescribe") && (!o.patient || !o.items)) {
+	if (strcmp(o.cmd, "prescribe") == 0 && (!o.patient || !o.items)) {
 		usage_error("prescribe needs --patient and --items%s", "");
 		return ERX_USAGE;
 	}
-	if ((!strcmp(o.cmd, "fetch") || !strcmp(o.cmd, "dispense")) && !o.id == !o.qr) {
+	if ((strcmp(o.cmd, "fetch") == 0 || strcmp(o.cmd, "dispense") == 0) && !o.id == !o.qr) {
 		usage_error("%s needs --id ID or --qr IMAGE (one of them)", o.cmd);
 		return ERX_USAGE;
 	}
-	if (!strcmp(o.cmd, "dispense") && !o.lines) {
+	if (strcmp(o.cmd, "dispense") == 0 && !o.lines) {
 		usage_error("dispense needs --lines FILE%s", "");
 		return ERX_USAGE;
 	}
 	if (resolve(&o))
 		return ERX_USAGE;
-	if (!strcmp(o.cmd, "qr"))
+	if (strcmp(o.cmd, "qr") == 0)
 		return cmd_qr(&o, arg);
-	if (sub && !strcmp(sub, "list"))
+	if (sub && strcmp(sub, "list") == 0)
 		return outbox_list(&o);
 	if (!sub && need_url(&o))
 		return ERX_USAGE;
@@ -936,11 +937,11 @@ int main(int argc, char **argv)
 		http_global_cleanup();
 		return erx_card_fail(rv, "connecting to the PC/SC service");
 	}
-	if (!strcmp(o.cmd, "prescribe"))
+	if (strcmp(o.cmd, "prescribe") == 0)
 		code = cmd_prescribe(&o, ctx);
-	else if (!strcmp(o.cmd, "fetch"))
+	else if (strcmp(o.cmd, "fetch") == 0)
 		code = cmd_fetch(&o, ctx);
-	else if (!strcmp(o.cmd, "dispense"))
+	else if (strcmp(o.cmd, "dispense") == 0)
 		code = cmd_dispense(&o, ctx);
 	else
 		code = outbox_send(&o, ctx);

@@ -21,7 +21,7 @@
 
 #include "erx.h"
 
-#define OUTBOX_FILE_MAX (1024 * 1024)
+#define OUTBOX_FILE_MAX ((size_t)1 << 20)
 #define OUTBOX_MAX_FILES 10000
 
 /* mkdir -p with mode 0700 for what it creates. */
@@ -204,8 +204,8 @@ static char *read_small(const char *dir, const char *name, size_t *len, char *pr
 		close(fd);
 		return NULL;
 	}
-	if (st.st_size > OUTBOX_FILE_MAX) {
-		snprintf(problem, plen, "larger than %d bytes", OUTBOX_FILE_MAX);
+	if ((unsigned long long)st.st_size > OUTBOX_FILE_MAX) {
+		snprintf(problem, plen, "larger than %zu bytes", OUTBOX_FILE_MAX);
 		close(fd);
 		return NULL;
 	}
@@ -233,7 +233,7 @@ static char *read_small(const char *dir, const char *name, size_t *len, char *pr
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct erx_outbox_entry *)a)->name,
-		      ((const struct erx_outbox_entry *)b)->name);
+		      ((const struct erx_outbox_entry *)b)->name) != 0;
 }
 
 int erx_outbox_list(const char *dir, struct erx_outbox_entry **out, size_t *n, char *err,
@@ -259,7 +259,7 @@ int erx_outbox_list(const char *dir, struct erx_outbox_entry **out, size_t *n, c
 		char id[64], perr[160];
 
 		/* ours are <uuid>.json; dot files are temporary ones or not ours */
-		if (d->d_name[0] == '.' || nl < 6 || strcmp(d->d_name + nl - 5, ".json") ||
+		if (d->d_name[0] == '.' || nl < 6 || strcmp(d->d_name + nl - 5, ".json") != 0 ||
 		    nl >= sizeof(e->name))
 			continue;
 		if (count == OUTBOX_MAX_FILES)

@@ -167,7 +167,7 @@ char *erx_qr_read_png(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	img.format = PNG_FORMAT_GRAY;
-	size = PNG_IMAGE_SIZE(img);
+	size = (size_t)img.width * img.height;   /* PNG_FORMAT_GRAY: one byte a pixel */
 	buf = malloc(size);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", path);

@@ -48,11 +48,11 @@ int erx_dispensed(const json_t *list, const char *prescription_id, const char *c
 			const json_t *q = json_object_get(json_object_get(r, "quantity"), "value");
 			size_t plen = strlen(prescription_id);
 
-			if (!t || strcmp(t, "MedicationDispense") || !lid || !json_is_integer(q) ||
-			    strncmp(lid, prescription_id, plen) || lid[plen] != '/')
+			if (!t || strcmp(t, "MedicationDispense") != 0 || !lid || !json_is_integer(q) ||
+			    strncmp(lid, prescription_id, plen) != 0 || lid[plen] != '/')
 				continue;
 			for (size_t l = 0; l < p->nlines; l++)
-				if (!strcmp(p->lines[l].line, lid + plen + 1))
+				if (strcmp(p->lines[l].line, lid + plen + 1) == 0)
 					dispensed[l] += json_integer_value(q);
 		}
 	}

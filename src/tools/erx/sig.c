@@ -96,7 +96,7 @@ static const json_t *resource_at(const json_t *bundle, const char *url)
 	json_array_foreach(json_object_get(bundle, "entry"), i, e) {
 		const char *u = str_of(e, "fullUrl");
 
-		if (u && !strcmp(u, url))
+		if (u && strcmp(u, url) == 0)
 			return json_object_get(e, "resource");
 	}
 	return NULL;
@@ -109,12 +109,12 @@ static int practitioner_is(const json_t *bundle, const char *url, const char *id
 	const char *t = str_of(pr, "resourceType");
 	size_t i;
 
-	if (!t || strcmp(t, "Practitioner"))
+	if (!t || strcmp(t, "Practitioner") != 0)
 		return 0;
 	json_array_foreach(json_object_get(pr, "identifier"), i, id) {
 		const char *sys = str_of(id, "system"), *v = str_of(id, "value");
 
-		if (sys && v && !strcmp(sys, "urn:oid:1.2.250.1.71.4.2.1") && !strcmp(v, idnat))
+		if (sys && v && strcmp(sys, "urn:oid:1.2.250.1.71.4.2.1") == 0 && strcmp(v, idnat) == 0)
 			return 1;
 	}
 	return 0;
