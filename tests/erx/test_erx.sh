@@ -195,6 +195,53 @@ assert b["signature"]["sigFormat"]=="application/jose"' "$body"
 	$ERX outbox send --pin-fd 3 > t2.out 2>&1 3<<<1234
 	check "503: outbox send delivers it" test $? = 0 -a "$(outbox_count)" = 0
 
+	# -- a 4xx on outbox send: the bundle goes to rejected/ with the reason
+	hook_fail cps-doctor 1 503
+	$ERX prescribe --patient patient.json --items items.json --pin-fd 3 --quiet \
+		> r.out 2> r.err 3<<<1234
+	check "queued for the rejection case" test $? = 21 -a "$(outbox_count)" = 1
+	name=$(basename "$(ls "$OUTBOX"/*.json)")
+	hook_fail cps-doctor 1 400
+	$ERX outbox send --pin-fd 3 > r2.out 2> r2.err 3<<<1234
+	rc=$?
+	check "outbox send, 400: exit 20" test $rc = 20
+	check "outbox send, 400: moved to rejected/ with the reason" \
+		sh -c "test -f '$OUTBOX/rejected/$name' && grep -q 400 '$OUTBOX/rejected/$name.reason'"
+	check "outbox send, 400: the outbox is empty, list says so" \
+		sh -c "test $(outbox_count) = 0 && $ERX outbox list | grep -q 'The outbox is empty'"
+
+	# -- the PIN from the terminal (a pseudo-terminal, typed after the prompt):
+	# prompted, not echoed
+	/usr/bin/python3 - "$(command -v $ERX)" > tty.out 2>&1 <<'PYEOF'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "prescribe", "--patient", "patient.json",
+                           "--items", "items.json", "--quiet"])
+out, typed, end = b"", False, time.monotonic() + 60
+while time.monotonic() < end:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    if not typed and b"CPS PIN: " in out:
+        time.sleep(0.2)          # the echo is off by now: the prompt comes after
+        os.write(fd, b"1234\n")
+        typed = True
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+print("exit=%d" % os.waitstatus_to_exitcode(st))
+PYEOF
+	check "terminal PIN: exit 0" grep -q '^exit=0' tty.out || cat tty.out
+	check "terminal PIN: prompted" grep -q 'CPS PIN: ' tty.out
+	check "terminal PIN: not echoed" sh -c "! grep -q 1234 tty.out"
+	check "terminal PIN: an id" grep -Eq 'EP-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]{4}' tty.out
+
 	# -- x5c with an intermediate from another CA: the stand-in may take it
 	# (it trusts the intermediate it knows, whatever x5c says); then the
 	# pharmacist's check, which builds the chain from x5c, refuses it (below)
