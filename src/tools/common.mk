@@ -23,7 +23,14 @@ tests_unit_check_jose_SOURCES = tests/unit/check_jose.c
 tests_unit_check_jose_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/common
 tests_unit_check_jose_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_check_jose_LDADD = libstcsvc.la $(CHECK_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS)
-LINT_FILES += tests/unit/check_jose.c
+
+# http.c's helpers without a server (form and URI encoding, argument checks).
+check_PROGRAMS += tests/unit/check_http
+TESTS += tests/unit/check_http
+tests_unit_check_http_SOURCES = tests/unit/check_http.c
+tests_unit_check_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/common
+tests_unit_check_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_http_LDADD = libstcsvc.la $(CHECK_LIBS)
 
 # HTTPS with the card's key: openssl s_server, the simulated CPS, our module.
 check_PROGRAMS += tests/integration/http_card_tool
@@ -31,6 +38,5 @@ tests_integration_http_card_tool_SOURCES = tests/integration/http_card_tool.c
 tests_integration_http_card_tool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/tools/common
 tests_integration_http_card_tool_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 tests_integration_http_card_tool_LDADD = libstcsvc.la
-TESTS += tests/integration/test_http_card.sh
-EXTRA_DIST += tests/integration/test_http_card.sh
-LINT_FILES += tests/integration/http_card_tool.c
+TESTS += tests/integration/test_http_card.sh tests/integration/test_http_card_pinpad.sh
+EXTRA_DIST += tests/integration/test_http_card.sh tests/integration/test_http_card_pinpad.sh

@@ -236,14 +236,44 @@ END_TEST
 
 /* ------------------------------------------------------------------- JWS */
 
+/* The test PKI (make pki) in the build tree. */
+static const char *pki_path(const char *rel)
+{
+	static char buf[4][600];
+	static int i;
+	const char *top = getenv("top_builddir");
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/pki/%s", top ? top : ".", rel);
+	return buf[i];
+}
+
+static EVP_PKEY *read_key(const char *rel)
+{
+	FILE *f = fopen(pki_path(rel), "r");
+	EVP_PKEY *k;
+
+	ck_assert_msg(f != NULL, "%s missing (make pki)", pki_path(rel));
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+/* The software signer's key: a test PKI key rather than a fresh one (RSA key
+ * generation takes seconds under valgrind, in every forked test). */
 static EVP_PKEY *test_key(void)
 {
 	static EVP_PKEY *k;
 
 	if (!k)
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	ck_assert_ptr_nonnull(k);
+		k = read_key("cps-doctor/tech.key.pem");
 	return k;
+}
+
+static EVP_PKEY *other_key(void)
+{
+	return read_key("cps-blocked/auth.key.pem");
 }
 
 /* The card's part, in software: PKCS#1 v1.5 over a SHA-256 DigestInfo. */
@@ -452,7 +482,7 @@ END_TEST
 START_TEST(test_jws_wrong_key)
 {
 	char *jws = make_jws(0), err[256] = "";
-	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *other = other_key();
 	EVP_PKEY *small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
 	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 
@@ -509,6 +539,13 @@ static void jwcrypto_check(int detached, int tamper)
 	size_t n;
 	int st, i;
 
+	/* check-valgrind traces children: Python's own leaks would fail the run;
+	 * the plain `make check` pass does this check */
+	if (getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload")) {
+		fprintf(stderr, "check_jose: jwcrypto check skipped under valgrind\n");
+		free(jws);
+		return;
+	}
 	if (access("/usr/bin/python3", X_OK) ||
 	    system("/usr/bin/python3 -c 'import jwcrypto' 2>/dev/null")) {
 		free(jws);
@@ -653,7 +690,7 @@ END_TEST
 
 START_TEST(test_jwks)
 {
-	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048), *k;
+	EVP_PKEY *other = other_key(), *k;
 	json_t *jwks = json_pack("{s:[o,o]}", "keys", jwk_of(test_key(), "a"), jwk_of(other, "b"));
 	char err[256] = "";
 
@@ -678,25 +715,6 @@ START_TEST(test_jwks)
 END_TEST
 
 /* ------------------------------------------------------------------- x5c */
-
-static char pki[512];
-
-static const char *pki_path(const char *rel)
-{
-	static char buf[4][600];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", pki, rel);
-	return buf[i];
-}
-
-static void pki_setup(void)
-{
-	const char *top = getenv("top_builddir");
-
-	snprintf(pki, sizeof(pki), "%s/pki", top ? top : ".");
-}
 
 static uint8_t *read_all(const char *path, size_t *len)
 {
@@ -845,17 +863,12 @@ START_TEST(test_jws_x5c_key)
 	size_t len;
 	uint8_t *der;
 	EVP_PKEY *sk;
-	FILE *f = fopen(pki_path("cps-doctor/sign.key.pem"), "r");
 	json_t *h, *hdr = NULL;
 	char err[256] = "", *jws;
 	const unsigned char *p;
 	X509 *leaf;
 
-	if (!f) /* the simulated card's signature key */
-		ck_abort_msg("%s missing (make pki)", pki_path("cps-doctor/sign.key.pem"));
-	sk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	ck_assert_ptr_nonnull(sk);
+	sk = read_key("cps-doctor/sign.key.pem"); /* the simulated card's signature key */
 	h = json_pack("{s:o}", "x5c", doctor_x5c());
 	jws = jws_sign_rs256(h, (const uint8_t *)payload, strlen(payload), 1, soft_sign, sk, err,
 			     sizeof(err));
@@ -914,7 +927,7 @@ static Suite *jose_suite(void)
 	tcase_add_test(tc, test_jwks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("x5c");
-	tcase_add_checked_fixture(tc, pki_setup, NULL);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_x5c_ok);
 	tcase_add_test(tc, test_x5c_unknown_ca);
 	tcase_add_test(tc, test_x5c_bad);

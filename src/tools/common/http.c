@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #define DEFAULT_TIMEOUT_MS 30000L
@@ -96,20 +97,57 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* The card's certificate and key into the handshake (curl's OpenSSL SSL_CTX). */
+struct ctx_data {
+	struct p11card *card;         /* NULL: files or no client key */
+	STACK_OF(X509) *chain;        /* intermediates to send, or NULL */
+};
+
+/* The card's certificate and key, and the intermediates, into the handshake
+ * (curl's OpenSSL SSL_CTX; curl has set up its own certificate by then). */
 static CURLcode on_ssl_ctx(CURL *h, void *sslctx, void *ud)
 {
 	SSL_CTX *ctx = sslctx;
-	struct p11card *card = ud;
+	const struct ctx_data *d = ud;
+	int i;
 
 	(void)h;
-	if (SSL_CTX_use_certificate(ctx, card->cert) != 1 ||
-	    SSL_CTX_use_PrivateKey(ctx, card->key) != 1 || SSL_CTX_check_private_key(ctx) != 1)
-		return CURLE_SSL_CERTPROBLEM;
-	/* the CPS3 signs RSA PKCS#1 v1.5 only: never offer to sign with PSS */
-	if (SSL_CTX_set1_client_sigalgs_list(ctx, "RSA+SHA256:RSA+SHA384:RSA+SHA512") != 1)
-		return CURLE_SSL_CERTPROBLEM;
+	if (d->card) {
+		if (SSL_CTX_use_certificate(ctx, d->card->cert) != 1 ||
+		    SSL_CTX_use_PrivateKey(ctx, d->card->key) != 1 ||
+		    SSL_CTX_check_private_key(ctx) != 1)
+			return CURLE_SSL_CERTPROBLEM;
+		/* the CPS3 signs RSA PKCS#1 v1.5 only: never offer to sign with PSS */
+		if (SSL_CTX_set1_client_sigalgs_list(ctx, "RSA+SHA256:RSA+SHA384:RSA+SHA512") != 1)
+			return CURLE_SSL_CERTPROBLEM;
+	}
+	for (i = 0; d->chain && i < sk_X509_num(d->chain); i++)
+		if (SSL_CTX_add1_chain_cert(ctx, sk_X509_value(d->chain, i)) != 1)
+			return CURLE_SSL_CERTPROBLEM;
 	return CURLE_OK;
+}
+
+/* The certificates of a PEM file; NULL if none or unreadable. */
+static STACK_OF(X509) *read_chain(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	STACK_OF(X509) *sk;
+	X509 *x;
+
+	if (!f)
+		return NULL;
+	sk = sk_X509_new_null();
+	while (sk && (x = PEM_read_X509(f, NULL, NULL, NULL)))
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			break;
+		}
+	fclose(f);
+	ERR_clear_error();
+	if (sk && sk_X509_num(sk) == 0) {
+		sk_X509_free(sk);
+		sk = NULL;
+	}
+	return sk;
 }
 
 static enum http_rv map_curl(CURLcode c, int too_big)
@@ -162,6 +200,12 @@ static char *dup_header(CURL *h, const char *name)
 	return strdup(hd->value);
 }
 
+/* A header line must stay one line: no CR or LF smuggled into the request. */
+static int one_line(const char *s)
+{
+	return s && !strpbrk(s, "\r\n");
+}
+
 static int add_header(struct curl_slist **l, const char *line)
 {
 	struct curl_slist *n = curl_slist_append(*l, line);
@@ -180,6 +224,7 @@ enum http_rv http_do(const struct http_tls *tls, const struct http_request *req,
 	struct sink sink = {0};
 	struct curl_slist *hdrs = NULL;
 	struct p11card card = {0};
+	struct ctx_data cd = {0};
 	int have_card = 0;
 	enum http_rv rv = HTTP_ERR_OTHER;
 	CURL *h = NULL;
@@ -189,34 +234,57 @@ enum http_rv http_do(const struct http_tls *tls, const struct http_request *req,
 
 	if (err && errlen)
 		*err = '\0';
+	if (out) /* the caller may free it whatever happens */
+		memset(out, 0, sizeof(*out));
 	if (!out || !req || !req->url || !req->method || !*req->method ||
 	    (req->body_len && !req->body)) {
 		set_err(err, errlen, "HTTP: bad arguments");
 		return HTTP_ERR_USAGE;
 	}
-	memset(out, 0, sizeof(*out));
+	if ((req->content_type && !one_line(req->content_type)) || !one_line(req->method)) {
+		set_err(err, errlen, "HTTP: a line break in the method or content type");
+		return HTTP_ERR_USAGE;
+	}
+	for (const char *const *p = req->headers; p && *p; p++)
+		if (!one_line(*p) || !strchr(*p, ':')) {
+			set_err(err, errlen, "HTTP: bad header line (\"Name: value\", one line)");
+			return HTTP_ERR_USAGE;
+		}
 	if (!tls)
 		tls = &no_tls;
+	/* before the card: no login for a request that cannot be made */
+	if (tls->client_chain && tls->auth != HTTP_AUTH_NONE) {
+		cd.chain = read_chain(tls->client_chain);
+		if (!cd.chain) {
+			set_err(err, errlen, "client chain %s: no PEM certificate", tls->client_chain);
+			return HTTP_ERR_CLIENT_KEY;
+		}
+	}
 	if (tls->auth == HTTP_AUTH_FILES) {
 		if (!readable(tls->cert_file) || !readable(tls->key_file)) {
 			set_err(err, errlen, "client certificate %s or key %s: %s",
 				tls->cert_file ? tls->cert_file : "(none)",
 				tls->key_file ? tls->key_file : "(none)",
 				"not readable");
-			return HTTP_ERR_CLIENT_KEY;
+			rv = HTTP_ERR_CLIENT_KEY;
+			goto out;
 		}
 	} else if (tls->auth == HTTP_AUTH_CARD) {
 		if (!tls->p11_cert_uri || !tls->p11_key_uri) {
 			set_err(err, errlen, "card authentication needs the certificate and key URIs");
-			return HTTP_ERR_USAGE;
+			rv = HTTP_ERR_USAGE;
+			goto out;
 		}
 		if (p11card_open(&card, tls->p11_module, tls->p11_cert_uri, tls->p11_key_uri,
-				 tls->pin, err, errlen))
-			return HTTP_ERR_CLIENT_KEY;
+				 tls->pin, err, errlen)) {
+			rv = HTTP_ERR_CLIENT_KEY;
+			goto out;
+		}
 		have_card = 1;
 	} else if (tls->auth != HTTP_AUTH_NONE) {
 		set_err(err, errlen, "HTTP: unknown client authentication %d", (int)tls->auth);
-		return HTTP_ERR_USAGE;
+		rv = HTTP_ERR_USAGE;
+		goto out;
 	}
 
 	h = curl_easy_init();
@@ -259,9 +327,11 @@ enum http_rv http_do(const struct http_tls *tls, const struct http_request *req,
 		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
 		curl_easy_setopt(h, CURLOPT_SSLKEY, tls->key_file);
 		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-	} else if (have_card) {
+	}
+	if (have_card || cd.chain) {
+		cd.card = have_card ? &card : NULL;
 		if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) ||
-		    curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &card)) {
+		    curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &cd)) {
 			set_err(err, errlen, "HTTP: this libcurl cannot take a card key "
 				"(not built with OpenSSL)");
 			rv = HTTP_ERR_CLIENT_KEY;
@@ -296,7 +366,7 @@ enum http_rv http_do(const struct http_tls *tls, const struct http_request *req,
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		}
-		if (strcmp(req->method, "POST"))
+		if (strcmp(req->method, "POST") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 
@@ -338,6 +408,7 @@ out:
 		curl_easy_cleanup(h);
 	if (have_card)
 		p11card_close(&card);
+	sk_X509_pop_free(cd.chain, X509_free);
 	ERR_clear_error();
 	return rv;
 }

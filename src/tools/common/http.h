@@ -51,8 +51,15 @@ struct http_tls {
 	const char *p11_cert_uri;     /* e.g. "pkcs11:token=...;object=...;type=cert" */
 	const char *p11_key_uri;      /* e.g. "pkcs11:token=...;object=...;type=private" */
 	const char *pin;              /* NUL-terminated; NULL: keypad or no login needed.
-	                                 Not copied: the caller wipes it after the call. */
+	                                 Not copied: the caller wipes it after the call.
+	                                 On a keypad reader it is not used: the PIN is
+	                                 typed on the reader. The login ends with the
+	                                 call (the card is reset, its PIN no longer
+	                                 verified), see p11card.c. */
 	int tls12_only;               /* 1: cap at TLS 1.2 (the CPS3 has no RSA-PSS) */
+	const char *client_chain;     /* PEM intermediates sent after our certificate
+	                                 (card or files), for a server that trusts
+	                                 only the root; NULL: the certificate alone */
 };
 
 struct http_request {

@@ -87,7 +87,7 @@ static void put_string(struct buf *b, const char *s, size_t n)
  */
 static void put_real(struct buf *b, double d)
 {
-	char tmp[40], digits[20], out[48];
+	char tmp[40], digits[24], out[48]; /* digits: at most 17, room for n <= 21 */
 	int prec, k = 0, e, n, i, o = 0;
 	const char *mant;
 

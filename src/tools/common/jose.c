@@ -294,7 +294,7 @@ int jws_verify(const char *jws, const uint8_t *payload, size_t plen, EVP_PKEY *k
 		if (!input)
 			goto oom;
 		memcpy(input, jws, (size_t)(dot1 - jws) + 1); /* "hdr." */
-		strcpy(input + (dot1 - jws) + 1, p64);
+		memcpy(input + (dot1 - jws) + 1, p64, strlen(p64) + 1);
 	} else {
 		pbytes = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &pl);
 		if (!pbytes) {
@@ -393,7 +393,7 @@ EVP_PKEY *jwk_to_pkey(const json_t *jwk, char *err, size_t errlen)
 		set_err(err, errlen, "JWK: no \"kty\"");
 		return NULL;
 	}
-	if (strcmp(json_string_value(kty), "RSA")) {
+	if (strcmp(json_string_value(kty), "RSA") != 0) {
 		set_err(err, errlen, "JWK: key type \"%.20s\" not supported (RSA only)",
 			json_string_value(kty));
 		return NULL;

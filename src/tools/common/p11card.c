@@ -14,9 +14,11 @@
  * in its slot for re-logins) and offers no way to drop it but destroying the
  * engine; it also keeps the PKCS#11 session logged in while the module is
  * loaded. Freeing the engine wipes both copies (OPENSSL_cleanse), and
- * C_Finalize ends the session, so nothing of the PIN and no open login outlive
- * http_do(). The cost is the module's start (readers, card objects) per
- * request that uses the card.
+ * C_Finalize ends the session (our module then resets the card: the PIN is no
+ * longer verified, for any other connection to the card either), so nothing of
+ * the PIN and no open login outlive http_do(); test_http_card.sh scans the
+ * process's memory after the request to check it. The cost is the module's
+ * start (readers, card objects) per request that uses the card.
  *
  * The PIN reaches libp11 through an OpenSSL UI method whose reader hands it
  * the caller's string (UI_set_result copies it into libp11's buffer); we make
@@ -29,6 +31,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "p11card.h"
 
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,12 +57,19 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* OpenSSL's reason for the last error, or fallback. */
-static const char *last_reason(const char *fallback)
+/* Why the engine failed: the first error queued is the cause (libp11's
+ * "PIN incorrect", "PIN locked", "object not found" ...), the last one only
+ * OpenSSL's "failed loading private key". */
+static const char *first_reason(const char *fallback)
 {
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	unsigned long e = ERR_peek_error();
+	const char *r;
 
+	if (!e)
+		return fallback;
+	if (ERR_GET_LIB(e) == ERR_LIB_UI) /* libp11 takes 4 to 32 characters */
+		return "the PIN is not 4 to 32 characters long";
+	r = ERR_reason_error_string(e);
 	return r ? r : fallback;
 }
 
@@ -120,6 +130,12 @@ void p11card_close(struct p11card *c)
 	if (!c)
 		return;
 	X509_free(c->cert);
+	/* libp11 keeps the key it returned (cached in its slot's key list) and
+	 * the key holds a functional reference to the engine (its pmeth_engine):
+	 * a cycle that would keep the engine, the module, the login and the
+	 * PIN alive. Dropping the key's engine reference breaks it. */
+	if (c->key)
+		EVP_PKEY_set1_engine(c->key, NULL);
 	EVP_PKEY_free(c->key);
 	c->cert = NULL;
 	c->key = NULL;
@@ -148,14 +164,23 @@ int p11card_open(struct p11card *c, const char *module, const char *cert_uri,
 	} parms = {cert_uri, NULL};
 
 	memset(c, 0, sizeof(*c));
-	if (!cert_uri || !key_uri || strncmp(cert_uri, "pkcs11:", 7) ||
-	    strncmp(key_uri, "pkcs11:", 7)) {
+	if (!cert_uri || !key_uri || strncmp(cert_uri, "pkcs11:", 7) != 0 ||
+	    strncmp(key_uri, "pkcs11:", 7) != 0) {
 		set_err(err, errlen, "card: the certificate and key must be pkcs11: URIs");
 		return -1;
 	}
 	module = p11card_module_path(module);
 	if (engine_so_path(so, sizeof(so))) {
 		set_err(err, errlen, "card: cannot find OpenSSL's engines directory");
+		return -1;
+	}
+	/* libp11 allocates its RSA/EC/EVP_PKEY method tables once, in static
+	 * variables: if its code were unloaded with each engine, every request
+	 * would leak them. RTLD_NODELETE keeps it mapped for the process (the
+	 * engine objects, with the PIN, are still freed after each request). */
+	if (!dlopen(so, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) {
+		set_err(err, errlen, "card: cannot load the pkcs11 engine %s "
+			"(libengine-pkcs11-openssl)", so);
 		return -1;
 	}
 	e = ENGINE_by_id("dynamic");
@@ -190,7 +215,7 @@ int p11card_open(struct p11card *c, const char *module, const char *cert_uri,
 	ERR_clear_error();
 	if (!ENGINE_ctrl_cmd(e, "LOAD_CERT_CTRL", 0, &parms, NULL, 0) || !parms.cert) {
 		set_err(err, errlen, "card: certificate %s: %s", cert_uri,
-			last_reason("not found (module not loadable, no card, or no such object)"));
+			first_reason("not found (module not loadable, no card, or no such object)"));
 		goto fail;
 	}
 	c->cert = parms.cert;
@@ -201,7 +226,7 @@ int p11card_open(struct p11card *c, const char *module, const char *cert_uri,
 	c->key = ENGINE_load_private_key(e, key_uri, c->ui, (void *)pin);
 	if (!c->key) {
 		set_err(err, errlen, "card: private key %s: %s", key_uri,
-			last_reason("not found or login refused"));
+			first_reason("not found or login refused"));
 		goto fail;
 	}
 	if (X509_check_private_key(c->cert, c->key) != 1) {

@@ -77,7 +77,7 @@ static int load_anchors(X509_STORE *st, const char *ca_file, char *err, size_t e
 		size_t l = strlen(de->d_name);
 		char path[4096];
 
-		if (l < 5 || strcmp(de->d_name + l - 4, ".pem"))
+		if (l < 5 || strcmp(de->d_name + l - 4, ".pem") != 0)
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", ca_file, de->d_name) >= sizeof(path))
 			continue;
