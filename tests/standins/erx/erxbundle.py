@@ -13,6 +13,7 @@ minus "signature"), as ERX-CONTRACT / docs/ERX.md say.
 dispensations use it to name the product handed over when not substituted.
 --lines: JSON array of {"line":"1","quantity":N[,"substitute":{system,code,display}]}.
 --tamper: change one byte of the Bundle after signing (a bad signature).
+--as CERT: the Practitioner resource describes CERT's holder, not the signer.
 The holder (idnat, names, profession) comes from the certificate's subject.
 """
 import argparse
@@ -167,6 +168,8 @@ def main():
     ap.add_argument("--prescription")
     ap.add_argument("--bundle-id")
     ap.add_argument("--tamper", action="store_true")
+    ap.add_argument("--as", dest="as_cert", metavar="CERT",
+                    help="the Practitioner resource from this certificate (not the signer's)")
     args = ap.parse_args()
     with open(args.key, "rb") as f:
         key_pem = f.read()
@@ -177,20 +180,24 @@ def main():
         with open(args.chain, "rb") as f:
             chain = x509.load_pem_x509_certificates(f.read()) \
                 if hasattr(x509, "load_pem_x509_certificates") else _split(f.read())
+    prac_cert = cert
+    if args.as_cert:
+        with open(args.as_cert, "rb") as f:
+            prac_cert = x509.load_pem_x509_certificate(f.read())
     items = DEFAULT_ITEMS
     if args.items:
         with open(args.items, encoding="utf-8") as f:
             items = json.load(f)
     ts = now()
     if args.kind == "prescription":
-        b, who = prescription(args, cert, items, ts)
+        b, who = prescription(args, prac_cert, items, ts)
         sign(b, key_pem, cert, chain, "1.2.840.10065.1.12.1.1", "Author's Signature", who, ts)
     else:
         if not args.prescription or not args.lines:
             ap.error("dispensation needs --prescription and --lines")
         with open(args.lines, encoding="utf-8") as f:
             lines = json.load(f)
-        b, who = dispensation(args, cert, items, lines, ts)
+        b, who = dispensation(args, prac_cert, items, lines, ts)
         sign(b, key_pem, cert, chain, "1.2.840.10065.1.12.1.5", "Verification Signature", who, ts)
     if args.tamper:
         # One character of the signed content changed: the JWS must no longer verify.

@@ -10,8 +10,12 @@ of santecard-erx, implementing our contract (docs/ERX.md, ERX-CONTRACT):
   POST /erx/v1/dispensations                      signed dispensation Bundle
   POST /erx/v1/_test/fail                         test hook (--test-hooks only)
 
-Start and stop it with tests/standins/erx/start DIR and stop DIR (they make
-the server certificate and write DIR/env); see README.md there.
+Start and stop it with tests/standins/erx/start DIR [--port N] [--test-hooks]
+[--allow-prescriber PROFESSION]... and stop DIR: they make the server
+certificate (a throwaway "TEST server CA"), keep DIR/erx.sqlite across
+restarts and write DIR/env (ERX_URL, ERX_CA, ERX_PID, ERX_DB, ERX_LOG).
+README.md in this directory has the details, the identifier format and the
+test hook.
 
 What it checks, in this order (first failure answers):
   TLS 1.2 at most, a client certificate chaining to the test IGC-Santé CA
@@ -20,7 +24,8 @@ What it checks, in this order (first failure answers):
   (400 malformed); Bundle.signature: the compact detached JWS (RS256 only)
   verified by jwcrypto over our own RFC 8785 (JCS) form of the Bundle minus
   "signature", the x5c chain verified by `openssl verify` against the test
-  root at the current time, the leaf's keyUsage nonRepudiation (422
+  root alone (x5c carries the intermediate) at the current time, the leaf's
+  keyUsage nonRepudiation (422
   bad_signature); the signer's profession (title) allowed for the operation,
   TLS client idnat (CN) == signer idnat, signature.who -> the Practitioner
   whose RPPS identifier == signer idnat (403 wrong_signer); then, in one
@@ -47,7 +52,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -57,6 +61,7 @@ import threading
 import time
 import traceback
 import unicodedata
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -79,9 +84,10 @@ DEFAULT_PRESCRIBERS = ["Médecin", "Chirurgien-dentiste", "Sage-femme"]
 DEFAULT_DISPENSERS = ["Pharmacien"]
 
 UUID_RE = re.compile(r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
-B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})\Z", re.ASCII)
+B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")
+DIGITS_RE = re.compile(r"^[0-9]{1,12}\Z")
 
 # ----------------------------------------------------------------- identifiers
 # EP- (prescription) or ED- (dispensation) + 12 symbols in 3 groups of 4: 11
@@ -108,7 +114,7 @@ def parse_identifier(prefix, s):
     """The canonical identifier for s (Crockford decoding: case-insensitive,
     I and L read as 1, O as 0, hyphens where ours are), or None."""
     s = s.upper()
-    m = re.match(r"^%s-([0-9A-Z]{4})-([0-9A-Z]{4})-([0-9A-Z]{3})([0-9A-Z*~$=])$" % prefix, s)
+    m = re.match(r"^%s-([0-9A-Z]{4})-([0-9A-Z]{4})-([0-9A-Z]{3})([0-9A-Z*~$=])\Z" % prefix, s)
     if not m:
         return None
     data = (m.group(1) + m.group(2) + m.group(3)).translate(str.maketrans("ILO", "110"))
@@ -194,7 +200,7 @@ def parse_json(body):
     if text.startswith("\ufeff"):
         raise malformed("body starts with a byte order mark")
     # Count nesting before json.loads, whose recursion would overflow first.
-    depth = maxdepth = 0
+    depth = 0
     in_str = esc = False
     for c in text:
         if in_str:
@@ -419,7 +425,7 @@ def parse_prescription(doc):
         for i in idents:
             if isinstance(i, dict) and i.get("system") == LINE_SYSTEM:
                 line = get_str(i, "value", where + ".identifier")
-        need(line is not None and re.match(r"^[1-9][0-9]{0,3}$", line),
+        need(line is not None and re.match(r"^[1-9][0-9]{0,3}\Z", line),
              where + ": no line identifier (%s, \"1\"..\"n\")" % LINE_SYSTEM)
         need(line not in b.lines, "line %s appears twice" % line)
         where = "MedicationRequest line %s" % line
@@ -475,7 +481,7 @@ def parse_dispensation(doc):
                 line = get_str(i, "value", where + ".identifier")
         need(line is not None, where + ": no identifier with system " + LINE_SYSTEM)
         p, _, n = line.rpartition("/")
-        need(re.match(r"^[1-9][0-9]{0,3}$", n) and parse_identifier("EP", p) == pid,
+        need(re.match(r"^[1-9][0-9]{0,3}\Z", n) and parse_identifier("EP", p) == pid,
              where + ": line identifier is not <prescriptionId>/<line>")
         where = "MedicationDispense line %s" % n
         perf = get_list(md, "performer", where)[0]
@@ -542,10 +548,12 @@ class Verifier:
         self._verify_chain(certs)
         try:
             ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
-            if not ku.content_commitment:
-                raise bad_signature("the signing certificate lacks keyUsage nonRepudiation")
         except x509.ExtensionNotFound:
             raise bad_signature("the signing certificate has no keyUsage") from None
+        except Exception:  # unparsable extensions (openssl accepted the chain)
+            raise bad_signature("the signing certificate's extensions cannot be read") from None
+        if not ku.content_commitment:
+            raise bad_signature("the signing certificate lacks keyUsage nonRepudiation")
         # Verification by jwcrypto over our own JCS: the detached payload is put
         # back in place (RFC 7515 appendix F) and the whole checked.
         try:
@@ -558,7 +566,10 @@ class Verifier:
         except Exception:  # jwcrypto raises several kinds; all mean "does not verify"
             raise bad_signature("the JWS signature does not verify over the Bundle's JCS "
                                 "(without signature)") from None
-        idnat, surname, given, profession = subject_parts(leaf.subject)
+        try:
+            idnat, surname, given, profession = subject_parts(leaf.subject)
+        except Exception:
+            raise bad_signature("the signing certificate's subject cannot be read") from None
         if not idnat:
             raise bad_signature("the signing certificate has no CN")
         return Signer(idnat, surname, given, profession)
@@ -649,7 +660,7 @@ def remaining(db, pid):
 class Service:
     def __init__(self, args):
         self.store = Store(args.db)
-        self.verifier = Verifier(args.client_ca)
+        self.verifier = Verifier(args.x5c_root or args.client_ca)
         self.prescribers = {unicodedata.normalize("NFC", p) for p in
                             (args.allow_prescriber or DEFAULT_PRESCRIBERS)}
         self.dispensers = {unicodedata.normalize("NFC", p) for p in
@@ -824,6 +835,7 @@ API = "/erx/v1"
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.1"  # answers to garbage get a status line too
     server_version = "santecard-erx-standin/1"
     sys_version = ""
 
@@ -861,19 +873,52 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         return status
 
-    def read_body(self):
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+    def handle_expect_100(self):
+        # Refuse a body we would refuse anyway before the client sends it.
+        if self.command != "POST":
+            return super().handle_expect_100()
+        try:
+            self.body_length()
+        except ApiError as e:
+            self.answer_error(e.status, e.code, e.message)
             self.close_connection = True
+            self.server.log("%s %s %s %d" % (self.client_idnat or "-", self.command,
+                                             self.path[:120], e.status))
+            return False
+        return super().handle_expect_100()
+
+    def body_length(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             raise ApiError(411, "malformed", "chunked bodies are not accepted: send Content-Length")
         cl = self.headers.get("Content-Length")
-        if cl is None or not re.match(r"^[0-9]{1,12}$", cl.strip()):
-            self.close_connection = True
+        if cl is None or not DIGITS_RE.match(cl.strip()):
             raise ApiError(411, "malformed", "Content-Length required")
         n = int(cl)
         if n > MAX_BODY:
-            self.close_connection = True
             raise ApiError(413, "too_large", "request body over %d bytes" % MAX_BODY)
+        return n
+
+    def drain(self, n):
+        # Read (and drop) an unread body before closing, so that the client gets
+        # our answer rather than a reset; bounded in size and time.
+        try:
+            self.connection.settimeout(2)
+            while n > 0:
+                got = self.rfile.read(min(n, 65536))
+                if not got:
+                    break
+                n -= len(got)
+        except (OSError, ValueError):
+            pass
+
+    def read_body(self):
+        try:
+            n = self.body_length()
+        except ApiError:
+            self.close_connection = True
+            raise
         body = self.rfile.read(n)
+        self.body_read = True
         if len(body) != n:
             self.close_connection = True
             raise malformed("body shorter than Content-Length")
@@ -882,77 +927,93 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one(self, method):
         t0 = time.monotonic()
         ctx = {"ids": ""}
-        status = 500
-        svc = self.server.service
+        self.body_read = False
         try:
-            path = self.path.split("?", 1)[0]
-            if len(self.path) > 2048:
-                raise ApiError(414, "malformed", "URI too long")
-            if self.client_idnat is None:
-                raise ApiError(401, "client_certificate", "no usable TLS client certificate (CN)")
-            if path == API + "/_test/fail":
-                if not svc.test_hooks or method != "POST":
-                    raise ApiError(404, "not_found", "no such resource")
-                status = self.send_json(200, svc.arm_failure(self.read_body()))
-                return
-            route = self.route(method, path)
-            if route is None:
-                raise ApiError(404, "not_found", "no such resource")
-            if route == "method":
-                raise ApiError(405, "method_not_allowed", "method not allowed here")
-            body = self.read_body() if method == "POST" else None
-            fail = svc.take_failure()
-            if fail and fail[2]:
-                time.sleep(fail[2])
-            if fail and not fail[1]:
-                raise ApiError(fail[0], "unavailable" if fail[0] == 503 else "test_hook",
-                               "test hook: failing this request")
-            kind, arg = route
-            if kind == "prescribe":
-                st, obj = svc.prescribe(body, self.client_idnat, ctx)
-            elif kind == "dispense":
-                st, obj = svc.dispense(body, self.client_idnat, ctx)
-            elif kind == "get":
-                data, pst = svc.get_prescription(arg, ctx)
-                if fail:
-                    raise ApiError(fail[0], "unavailable", "test hook: answer lost")
-                status = self.send_json(200, data, "application/fhir+json", {"X-Erx-Status": pst})
-                return
-            else:
-                data = svc.get_dispensations(arg, ctx)
-                st, obj = 200, data
-            if fail:  # "after": stored, then the answer is lost
-                raise ApiError(fail[0], "unavailable", "test hook: answer lost after storing")
-            status = self.send_json(st, obj)
+            status = self.dispatch(method, ctx)
         except ApiError as e:
-            if e.status in (400, 411, 413, 414):
-                self.close_connection = True
-            status = self.send_json(e.status, {"error": e.code, "message": e.message})
-        except (BrokenPipeError, ConnectionResetError, socket.timeout, ssl.SSLError):
-            self.close_connection = True
-            status = 499
+            status = self.answer_error(e.status, e.code, e.message)
         except Exception:
             self.server.log("500 %s %s\n%s" % (method, self.path[:200], traceback.format_exc()))
+            status = self.answer_error(500, "internal", "internal error")
+        self.discard_body()
+        self.server.log("%s %s %s %d %s %.0fms" % (self.client_idnat or "-", method,
+                                                   self.path[:120], status, ctx["ids"] or "-",
+                                                   (time.monotonic() - t0) * 1000))
+
+    def answer_error(self, status, code, message):
+        if status in (400, 411, 413, 414, 500):
             self.close_connection = True
-            try:
-                status = self.send_json(500, {"error": "internal", "message": "internal error"})
-            except Exception:
-                status = 500
-        finally:
-            self.server.log("%s %s %s %d %s %.0fms" % (self.client_idnat or "-", method,
-                                                       self.path[:120], status, ctx["ids"] or "-",
-                                                       (time.monotonic() - t0) * 1000))
+        try:
+            return self.send_json(status, {"error": code, "message": message})
+        except (OSError, ValueError):  # the client went away
+            self.close_connection = True
+            return 499
+
+    def discard_body(self):
+        # A body we did not read (an error answered first) would be taken for
+        # the next request: drop it (bounded) and close the connection.
+        if self.body_read:
+            return
+        cl = (self.headers.get("Content-Length") or "").strip()
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        if chunked or (cl and cl != "0"):
+            self.close_connection = True
+            if DIGITS_RE.match(cl) and int(cl) <= 4 * MAX_BODY:
+                self.drain(int(cl))
+
+    def dispatch(self, method, ctx):
+        svc = self.server.service
+        path = self.path.split("?", 1)[0]
+        if len(self.path) > 2048:
+            raise ApiError(414, "malformed", "URI too long")
+        if self.client_idnat is None:
+            raise ApiError(401, "client_certificate", "no usable TLS client certificate (CN)")
+        if path == API + "/_test/fail":
+            if not svc.test_hooks or method != "POST":
+                raise ApiError(404, "not_found", "no such resource")
+            return self.send_json(200, svc.arm_failure(self.read_body()))
+        route = self.route(method, path)
+        if route is None:
+            raise ApiError(404, "not_found", "no such resource")
+        if route == "method":
+            raise ApiError(405, "method_not_allowed", "method not allowed here")
+        body = self.read_body() if method == "POST" else None
+        fail = svc.take_failure()
+        if fail and fail[2]:
+            time.sleep(fail[2])
+        if fail and not fail[1]:
+            raise ApiError(fail[0], "unavailable" if fail[0] == 503 else "test_hook",
+                           "test hook: failing this request")
+        kind, arg = route
+        ctype, extra = "application/json", None
+        if kind == "prescribe":
+            st, obj = svc.prescribe(body, self.client_idnat, ctx)
+        elif kind == "dispense":
+            st, obj = svc.dispense(body, self.client_idnat, ctx)
+        elif kind == "get":
+            obj, pst = svc.get_prescription(arg, ctx)
+            st, ctype, extra = 200, "application/fhir+json", {"X-Erx-Status": pst}
+        else:
+            st, obj = 200, svc.get_dispensations(arg, ctx)
+        if fail:  # "after": done (and stored), then the answer is lost
+            raise ApiError(fail[0], "unavailable" if fail[0] == 503 else "test_hook",
+                           "test hook: answer lost after the request was served")
+        try:
+            return self.send_json(st, obj, ctype, extra)
+        except (OSError, ValueError):
+            self.close_connection = True
+            return 499
 
     def route(self, method, path):
         if path == API + "/prescriptions":
             return ("prescribe", None) if method == "POST" else "method"
         if path == API + "/dispensations":
             return ("dispense", None) if method == "POST" else "method"
-        m = re.match(r"^%s/prescriptions/([^/]{1,40})(/dispensations)?$" % API, path)
+        m = re.match(r"^%s/prescriptions/([^/]{1,40})(/dispensations)?\Z" % API, path)
         if m:
             if method != "GET":
                 return "method"
-            return ("list" if m.group(2) else "get", m.group(1))
+            return ("list" if m.group(2) else "get", urllib.parse.unquote(m.group(1)))
         return None
 
     def do_GET(self):
@@ -962,18 +1023,20 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_one("POST")
 
     def _not_allowed(self):
-        self.close_connection = True
-        self.send_json(405, {"error": "method_not_allowed", "message": "method not allowed"})
-        self.server.log("%s %s %s 405" % (self.client_idnat or "-", self.command, self.path[:120]))
+        self.body_read = False
+        st = self.answer_error(405, "method_not_allowed", "method not allowed")
+        self.discard_body()
+        self.server.log("%s %s %s %d" % (self.client_idnat or "-", self.command, self.path[:120], st))
 
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
 
     def send_error(self, code, message=None, explain=None):
         # Errors found by http.server's parser (bad request line, long headers).
         self.close_connection = True
+        self.server.log("%s - bad request: %d %s" % (self.client_idnat or "-", code, (message or "")[:100]))
         try:
             self.send_json(code, {"error": "malformed", "message": (message or "bad request")[:200]})
-        except Exception:
+        except (OSError, ValueError):
             pass
 
 
@@ -982,7 +1045,8 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, addr, service, tls, logf):
+    def __init__(self, addr, service, tls, logf, max_connections):
+        self.slots = threading.BoundedSemaphore(max_connections)
         self.service = service
         self.tls = tls
         self.logf = logf
@@ -994,6 +1058,24 @@ class Server(ThreadingHTTPServer):
         with self.log_lock:
             self.logf.write(line)
             self.logf.flush()
+
+    def process_request(self, request, client_address):
+        # A bounded number of connections at once; more are closed at once.
+        if not self.slots.acquire(blocking=False):
+            self.log("- too many connections: closing one from %s" % client_address[0])
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def finish_request(self, request, client_address):
         # The TLS handshake runs here, in the request's thread, with a timeout:
@@ -1037,6 +1119,10 @@ def main():
     ap.add_argument("--key", required=True, help="server key (PEM)")
     ap.add_argument("--client-ca", required=True,
                     help="test IGC-Santé root + intermediate (PEM): client certs and x5c")
+    ap.add_argument("--x5c-root",
+                    help="trust anchor for the x5c chains (PEM; default: --client-ca). With the root "
+                    "alone the x5c must carry the intermediate, as the contract says")
+    ap.add_argument("--max-connections", type=int, default=64)
     ap.add_argument("--db", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--test-hooks", action="store_true")
@@ -1051,7 +1137,7 @@ def main():
 
     logf = open(args.log, "a", encoding="utf-8")
     service = Service(args)
-    srv = Server((args.listen, args.port), service, tls_context(args), logf)
+    srv = Server((args.listen, args.port), service, tls_context(args), logf, args.max_connections)
     port = srv.server_address[1]
 
     def on_term(signum, frame):
