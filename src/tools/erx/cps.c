@@ -248,6 +248,27 @@ int erx_cps_login(struct erx_cps *c, int pin_fd, int keypad)
 	return ERX_OK;
 }
 
+int erx_cps_relogin(struct erx_cps *c)
+{
+	stc_pin_info info;
+	int left = -1;
+	stc_rv rv = stc_token_pin_info(c->tok, STC_PIN_USER, &info);
+
+	if (rv != STC_OK)
+		return erx_card_fail(rv, "reading the PIN's state");
+	if (info.verified)
+		return ERX_OK;
+	if (c->pin) {
+		/* the PIN that the card accepted a moment ago, not a new guess */
+		rv = stc_token_pin_verify(c->tok, c->pin, strlen(c->pin), &left);
+	} else {
+		printf("Type the CPS's PIN on the reader's keypad again, for the signature.\n");
+		fflush(stdout);
+		rv = stc_token_pin_verify_pinpad(c->tok, &left);
+	}
+	return rv == STC_OK ? ERX_OK : pin_result(rv, left);
+}
+
 int erx_cps_sign(void *cps, const uint8_t sha256[32], uint8_t *sig, size_t *siglen, char *err,
 		 size_t errlen)
 {

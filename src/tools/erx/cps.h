@@ -39,6 +39,12 @@ int erx_cps_open(struct erx_cps *c, stc_ctx *ctx, const char *reader);
  * tries left). The PIN stays in the locked secret area for the TLS login. */
 int erx_cps_login(struct erx_cps *c, int pin_fd, int keypad);
 
+/* Before a signature that follows requests to the service: each request's TLS
+ * login ends with it (the PKCS#11 module logs out, the card forgets the PIN),
+ * so present the PIN again if the card no longer has it: the one it accepted
+ * in erx_cps_login() (or the keypad again). ERX_OK or an exit code. */
+int erx_cps_relogin(struct erx_cps *c);
+
 /* The signer for erx_sign_bundle(): stc_token_sign() with the signature key
  * over a SHA-256 hash (the card builds the DigestInfo). */
 int erx_cps_sign(void *cps, const uint8_t sha256[32], uint8_t *sig, size_t *siglen,

@@ -577,6 +577,9 @@ static int cmd_dispense(const struct opts *o, stc_ctx *ctx)
 		code = ERX_USAGE;
 		goto out_card;
 	}
+	code = erx_cps_relogin(&c);
+	if (code != ERX_OK)
+		goto out_card;
 	code = sign_and_dump(&c, o, bundle, 1, ts, &body);
 	if (code != ERX_OK || !body)
 		goto out_card;
