@@ -102,10 +102,11 @@ static int base_dir(void)
 		}
 		if ((size_t)snprintf(path, sizeof(path), "%s/.cache", home) >= sizeof(path))
 			return -1;
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-			stc_log(STC_LOG_DEBUG, "cache: cannot create %s: %s", path, strerror(errno));
-			return -1;
-		}
+	}
+	/* the XDG base directory spec: create a missing base directory 0700 */
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		stc_log(STC_LOG_DEBUG, "cache: cannot create %s: %s", path, strerror(errno));
+		return -1;
 	}
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0) {

@@ -296,6 +296,6 @@ int pin_read(struct pin_source *src, const char *prompt, const char *what,
 		fprintf(stderr, "%s: reading %s from the terminal: %s\n", tool_name, what,
 			strerror(e));
 	else if (r == 0)
-		fprintf(stderr, "%s: end of input, no %s entered\n", tool_name, what);
+		fprintf(stderr, "%s: end of input before %s was entered\n", tool_name, what);
 	return r > 0 ? 0 : -1;
 }
