@@ -38,7 +38,7 @@ tb_pcscd() {
 tb_sim_restart() {
 	rm -f "$TESTBED_DIR/restart.state"
 	echo "$1" >> "$TESTBED_DIR/restart.req"
-	kill -HUP "$TESTBED_PID" || return 1
+	kill -ALRM "$TESTBED_PID" || return 1
 	for _ in $(seq 200); do
 		[ -f "$TESTBED_DIR/restart.state" ] && return 0
 		sleep 0.025
